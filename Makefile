@@ -1,0 +1,34 @@
+# The two commands a user needs: `make run` and `make test`. Everything else is optional.
+PRESET ?= release
+BUILD := build/$(PRESET)
+
+.PHONY: all setup configure build run test test-sanitize check clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+configure: setup
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET)
+
+run: build
+	./$(BUILD)/examples/normalize_batch
+
+test: build
+	ctest --preset $(PRESET)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize: setup
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan
+	ctest --preset asan-ubsan
+
+check:
+	scripts/check
+
+clean:
+	rm -rf build

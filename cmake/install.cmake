@@ -1,0 +1,17 @@
+# Installs bnorm as a CMake package: find_package(bnorm) gives the target bnorm::bnorm.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS bnorm EXPORT bnormTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/bnorm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT bnormTargets NAMESPACE bnorm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnorm)
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/bnormConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/bnormConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnorm)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/bnormConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/bnormConfig.cmake ${PROJECT_BINARY_DIR}/bnormConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnorm)

@@ -1,0 +1,8 @@
+// The whole public API of the bnorm BatchNorm library.
+#pragma once
+
+#include "bnorm/batch_norm.hpp"
+#include "bnorm/error.hpp"
+#include "bnorm/functional.hpp"
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"

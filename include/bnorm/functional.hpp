@@ -1,0 +1,92 @@
+// Stateless BatchNorm operations: the layer below the BatchNorm module, and what benchmarks and
+// other frameworks call directly. Like torch.nn.functional.batch_norm and oneDNN's primitives,
+// these take every statistic and parameter explicitly and keep no state.
+//
+// Conventions for every function here:
+//  - x, y, dy, dx hold desc's elements in desc.layout order (see layout.hpp); spans must have
+//    exactly that many elements.
+//  - Per-channel arrays have C = desc.dims[1] elements. gamma/beta may be empty: no affine
+//    (gamma = 1, beta = 0), as PyTorch's affine=False.
+//  - Outputs are overwritten, never accumulated into. Optional outputs may be empty spans.
+//  - float32 and float64 are supported. The reference backend accumulates in float64.
+//  - Violations throw bnorm::Error "[batch_norm_<op>] expected ..., got ...".
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+
+namespace bnorm {
+
+// Which implementation runs. kAuto takes the first implementation, in order of preference, that
+// supports the problem; the reference supports everything and comes last.
+enum class Backend {
+  kAuto,
+  kReference,  // plain loops, float64 accumulation, one thread: slow and obviously correct
+  kOptimized,  // vectorized, multi-threaded; throws if no optimized kernel supports the problem
+};
+
+// Whether the backward pass differentiates through the batch mean and variance.
+enum class StatsGradient {
+  kThroughBatchStats,  // training: the true gradient of BN with batch statistics (paper, Sec. 3)
+  kStatsAsConstants,   // mean/var treated as constants: inference, frozen BN, or the paper's
+                       // Section 2 ablation that "blows up"
+};
+
+// The per-channel affine map inference collapses to: y = scale * x + shift with
+//   scale = gamma / sqrt(var + eps),  shift = beta - scale * mean.
+struct AffineMap {
+  std::vector<double> scale;  // [C]
+  std::vector<double> shift;  // [C]
+};
+
+// Computes scale and shift from statistics and parameters. mean, var: [C]; gamma, beta: [C] or empty.
+template <typename T>
+AffineMap inference_affine(std::span<const T> mean, std::span<const T> var, std::span<const T> gamma,
+                           std::span<const T> beta, double eps);
+
+// Training forward. Computes each channel's batch moments over N * spatial values into
+// batch_moments [C], then y = gamma * (x - mean) / sqrt(var + eps) + beta with the biased variance.
+// Requires more than one value per channel (N * spatial > 1) and eps > 0.
+template <typename T>
+void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
+                              std::span<const T> gamma, std::span<const T> beta, double eps,
+                              std::span<T> y, std::span<Moments> batch_moments,
+                              Backend backend = Backend::kAuto);
+
+// Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) + beta.
+// mean, var: [C], var >= 0.
+template <typename T>
+void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
+                              std::span<const T> var, std::span<const T> gamma,
+                              std::span<const T> beta, double eps, std::span<T> y,
+                              Backend backend = Backend::kAuto);
+
+// Backward. mean and invstd [C] are the statistics the forward normalized with (batch moments in
+// training, running statistics otherwise; invstd = 1 / sqrt(var + eps)). With xhat = (x - mean) *
+// invstd and M = N * spatial:
+//   dbeta  = sum dy                 dgamma = sum dy * xhat
+//   kThroughBatchStats: dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M)
+//   kStatsAsConstants:  dx = gamma * invstd * dy
+// dx, dgamma, dbeta may each be empty when not wanted; what is given is overwritten.
+template <typename T>
+void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
+                         std::span<const double> mean, std::span<const double> invstd,
+                         std::span<const T> gamma, StatsGradient stats_gradient, std::span<T> dx,
+                         std::span<T> dgamma, std::span<T> dbeta, Backend backend = Backend::kAuto);
+
+// Folds an inference BatchNorm into the layer before it, whose weight has one row per output
+// channel (Linear [C, in], Conv [C, in, kh, kw]): W'[c, :] = scale[c] * W[c, :] and
+// b'[c] = scale[c] * b[c] + shift[c]. bias [C] is updated in place (start from zeros when the layer
+// had none).
+template <typename T>
+void fold_into_preceding(const AffineMap& bn, std::span<T> weight, std::span<T> bias);
+
+// The name of the implementation that `backend` selects for desc (e.g. "reference",
+// "cpu-avx512"), for benchmarks and logs.
+template <typename T>
+const char* selected_kernel_name(const TensorDesc& desc, Backend backend);
+
+}  // namespace bnorm

@@ -1,0 +1,206 @@
+// The stateless BatchNorm API: argument checks, conversion of per-channel arrays to float64, and
+// dispatch to a kernel implementation (src/kernels). Everything a user can get wrong is caught
+// here, so kernels can assume valid input.
+#include "bnorm/functional.hpp"
+
+#include <cmath>
+#include <functional>
+
+#include "check.hpp"
+#include "kernels/kernels.hpp"
+
+namespace bnorm {
+namespace {
+
+using detail::check;
+
+template <typename T>
+void check_size(std::span<T> s, int64_t expected, std::string_view op, std::string_view name) {
+  check(static_cast<int64_t>(s.size()) == expected, op, "expected ", name, " to hold ", expected,
+        " elements, got ", s.size());
+}
+
+template <typename T>
+void check_optional_size(std::span<T> s, int64_t expected, std::string_view op,
+                         std::string_view name) {
+  check(s.empty() || static_cast<int64_t>(s.size()) == expected, op, "expected ", name,
+        " to be empty or hold ", expected, " elements (one per channel), got ", s.size());
+}
+
+void check_eps(double eps, std::string_view op) {
+  check(eps > 0.0 && std::isfinite(eps), op, "expected eps > 0, got ", eps);
+}
+
+template <typename A, typename B>
+bool overlap(std::span<A> a, std::span<B> b) {
+  if (a.empty() || b.empty()) return false;
+  const auto* a0 = reinterpret_cast<const char*>(a.data());
+  const auto* b0 = reinterpret_cast<const char*>(b.data());
+  const auto less = std::less<const char*>();
+  return less(a0, b0 + b.size_bytes()) && less(b0, a0 + a.size_bytes());
+}
+
+template <typename T>
+std::vector<double> to_double(std::span<const T> v, int64_t c, double fill) {
+  if (v.empty()) return std::vector<double>(static_cast<size_t>(c), fill);
+  return std::vector<double>(v.begin(), v.end());
+}
+
+template <typename T>
+void check_no_overlap(std::span<const T> in, std::span<T> out, std::string_view op,
+                      std::string_view in_name, std::string_view out_name) {
+  check(!overlap(in, out), op, "expected ", out_name, " not to overlap ", in_name,
+        ", got overlapping buffers");
+}
+
+}  // namespace
+
+template <typename T>
+AffineMap inference_affine(std::span<const T> mean, std::span<const T> var, std::span<const T> gamma,
+                           std::span<const T> beta, double eps) {
+  constexpr std::string_view op = "inference_affine";
+  const int64_t c = static_cast<int64_t>(mean.size());
+  check(c > 0, op, "expected at least one channel, got an empty mean");
+  check_size(var, c, op, "var");
+  check_optional_size(gamma, c, op, "gamma");
+  check_optional_size(beta, c, op, "beta");
+  check_eps(eps, op);
+  AffineMap map;
+  map.scale.resize(static_cast<size_t>(c));
+  map.shift.resize(static_cast<size_t>(c));
+  for (size_t i = 0; i < static_cast<size_t>(c); ++i) {
+    check(!(var[i] < 0), op, "expected var >= 0, got var[", i, "] = ", var[i]);
+    const double g = gamma.empty() ? 1.0 : static_cast<double>(gamma[i]);
+    const double b = beta.empty() ? 0.0 : static_cast<double>(beta[i]);
+    map.scale[i] = g / std::sqrt(static_cast<double>(var[i]) + eps);
+    map.shift[i] = b - map.scale[i] * static_cast<double>(mean[i]);
+  }
+  return map;
+}
+
+template <typename T>
+void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
+                              std::span<const T> gamma, std::span<const T> beta, double eps,
+                              std::span<T> y, std::span<Moments> batch_moments, Backend backend) {
+  constexpr std::string_view op = "batch_norm_forward_train";
+  const Extents e = extents_of(desc, op);
+  check_size(x, e.numel(), op, "x");
+  check_size(y, e.numel(), op, "y");
+  check_no_overlap(x, y, op, "x", "y");
+  check_optional_size(gamma, e.c, op, "gamma");
+  check_optional_size(beta, e.c, op, "beta");
+  check_size(batch_moments, e.c, op, "batch_moments");
+  check_eps(eps, op);
+  check(e.per_channel() > 1, op,
+        "expected more than 1 value per channel when training, got N * spatial = ",
+        e.per_channel(), " (batch statistics of one value have no variance; use a batch of 2 or "
+        "more, or Mode::kInference)");
+  const auto g = to_double(gamma, e.c, 1.0);
+  const auto b = to_double(beta, e.c, 0.0);
+  kernels::select_kernels<T>(e, backend)
+      .forward_train(x.data(), e, g.data(), b.data(), eps, y.data(), batch_moments.data());
+}
+
+template <typename T>
+void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
+                              std::span<const T> var, std::span<const T> gamma,
+                              std::span<const T> beta, double eps, std::span<T> y,
+                              Backend backend) {
+  constexpr std::string_view op = "batch_norm_forward_infer";
+  const Extents e = extents_of(desc, op);
+  check_size(x, e.numel(), op, "x");
+  check_size(y, e.numel(), op, "y");
+  check(x.data() == y.data() || !overlap(x, y), op,
+        "expected y to be x itself (in place) or not to overlap it, got partly overlapping buffers");
+  check_size(mean, e.c, op, "mean");
+  check_size(var, e.c, op, "var");
+  check_optional_size(gamma, e.c, op, "gamma");
+  check_optional_size(beta, e.c, op, "beta");
+  check_eps(eps, op);
+  std::vector<double> m(mean.begin(), mean.end());
+  std::vector<double> invstd(static_cast<size_t>(e.c));
+  for (size_t c = 0; c < invstd.size(); ++c) {
+    check(!(var[c] < 0), op, "expected var >= 0, got var[", c, "] = ", var[c]);
+    invstd[c] = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
+  }
+  const auto g = to_double(gamma, e.c, 1.0);
+  const auto b = to_double(beta, e.c, 0.0);
+  kernels::select_kernels<T>(e, backend)
+      .forward_infer(x.data(), e, m.data(), invstd.data(), g.data(), b.data(), y.data());
+}
+
+template <typename T>
+void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
+                         std::span<const double> mean, std::span<const double> invstd,
+                         std::span<const T> gamma, StatsGradient stats_gradient, std::span<T> dx,
+                         std::span<T> dgamma, std::span<T> dbeta, Backend backend) {
+  constexpr std::string_view op = "batch_norm_backward";
+  const Extents e = extents_of(desc, op);
+  check_size(x, e.numel(), op, "x");
+  check_size(dy, e.numel(), op, "dy");
+  check(dx.empty() || static_cast<int64_t>(dx.size()) == e.numel(), op,
+        "expected dx to be empty or hold ", e.numel(), " elements, got ", dx.size());
+  check_no_overlap(x, dx, op, "x", "dx");
+  check(dx.data() == dy.data() || !overlap(dy, dx), op,
+        "expected dx to be dy itself (in place) or not to overlap it, got partly overlapping "
+        "buffers");
+  check_size(mean, e.c, op, "mean");
+  check_size(invstd, e.c, op, "invstd");
+  check_optional_size(gamma, e.c, op, "gamma");
+  check_optional_size(dgamma, e.c, op, "dgamma");
+  check_optional_size(dbeta, e.c, op, "dbeta");
+  const auto g = to_double(gamma, e.c, 1.0);
+  std::vector<double> sum_dy_xhat(static_cast<size_t>(e.c)), sum_dy(static_cast<size_t>(e.c));
+  kernels::select_kernels<T>(e, backend)
+      .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g.data(),
+                stats_gradient == StatsGradient::kThroughBatchStats,
+                dx.empty() ? nullptr : dx.data(), sum_dy_xhat.data(), sum_dy.data());
+  for (size_t c = 0; c < dgamma.size(); ++c) dgamma[c] = static_cast<T>(sum_dy_xhat[c]);
+  for (size_t c = 0; c < dbeta.size(); ++c) dbeta[c] = static_cast<T>(sum_dy[c]);
+}
+
+template <typename T>
+void fold_into_preceding(const AffineMap& bn, std::span<T> weight, std::span<T> bias) {
+  constexpr std::string_view op = "fold_into_preceding";
+  const size_t c = bn.scale.size();
+  check(c > 0 && bn.shift.size() == c, op, "expected scale and shift of equal non-zero size, got ",
+        bn.scale.size(), " and ", bn.shift.size());
+  check(bias.size() == c, op, "expected bias to hold ", c, " elements (one per channel), got ",
+        bias.size());
+  check(!weight.empty() && weight.size() % c == 0, op, "expected weight to hold a multiple of ", c,
+        " elements (one row per output channel), got ", weight.size());
+  const size_t row = weight.size() / c;
+  for (size_t i = 0; i < c; ++i) {
+    for (size_t k = 0; k < row; ++k) {
+      weight[i * row + k] = static_cast<T>(bn.scale[i] * static_cast<double>(weight[i * row + k]));
+    }
+    bias[i] = static_cast<T>(bn.scale[i] * static_cast<double>(bias[i]) + bn.shift[i]);
+  }
+}
+
+template <typename T>
+const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
+  return kernels::select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
+}
+
+#define BNORM_INSTANTIATE(T)                                                                      \
+  template AffineMap inference_affine<T>(std::span<const T>, std::span<const T>,                  \
+                                         std::span<const T>, std::span<const T>, double);         \
+  template void batch_norm_forward_train<T>(std::span<const T>, const TensorDesc&,                \
+                                            std::span<const T>, std::span<const T>, double,       \
+                                            std::span<T>, std::span<Moments>, Backend);           \
+  template void batch_norm_forward_infer<T>(std::span<const T>, const TensorDesc&,                \
+                                            std::span<const T>, std::span<const T>,               \
+                                            std::span<const T>, std::span<const T>, double,       \
+                                            std::span<T>, Backend);                               \
+  template void batch_norm_backward<T>(std::span<const T>, std::span<const T>, const TensorDesc&, \
+                                       std::span<const double>, std::span<const double>,          \
+                                       std::span<const T>, StatsGradient, std::span<T>,           \
+                                       std::span<T>, std::span<T>, Backend);                      \
+  template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);             \
+  template const char* selected_kernel_name<T>(const TensorDesc&, Backend);
+
+BNORM_INSTANTIATE(float)
+BNORM_INSTANTIATE(double)
+
+}  // namespace bnorm

@@ -1,0 +1,43 @@
+// The contract every BatchNorm kernel implementation fulfils, and how one is chosen.
+// Kernels see validated problems only (the API layer in src/functional.cpp checks everything), so
+// they never throw. Per-channel arrays are float64 [C]; gamma and beta are always present (the API
+// layer passes ones and zeros when the module has no affine).
+#pragma once
+
+#include "bnorm/functional.hpp"
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+
+namespace bnorm::kernels {
+
+template <typename T>
+struct KernelSet {
+  const char* name;
+  bool (*supports)(const Extents& e);
+
+  // Batch moments per channel into moments [C], then y = gamma * (x - mean) * invstd + beta with
+  // invstd = 1 / sqrt(var + eps), var biased.
+  void (*forward_train)(const T* x, const Extents& e, const double* gamma, const double* beta,
+                        double eps, T* y, Moments* moments);
+
+  // y = gamma * (x - mean) * invstd + beta with given mean, invstd [C].
+  void (*forward_infer)(const T* x, const Extents& e, const double* mean, const double* invstd,
+                        const double* gamma, const double* beta, T* y);
+
+  // dbeta [C] = sum dy, dgamma [C] = sum dy * xhat (always written); dx (nullable) as in
+  // functional.hpp, through the batch statistics when through_stats.
+  void (*backward)(const T* x, const T* dy, const Extents& e, const double* mean,
+                   const double* invstd, const double* gamma, bool through_stats, T* dx,
+                   double* dgamma, double* dbeta);
+};
+
+// The reference implementation: supports every problem.
+template <typename T>
+const KernelSet<T>& reference_kernels();
+
+// The implementation `backend` selects for e. Throws bnorm::Error for Backend::kOptimized when no
+// optimized implementation supports e.
+template <typename T>
+const KernelSet<T>& select_kernels(const Extents& e, Backend backend);
+
+}  // namespace bnorm::kernels

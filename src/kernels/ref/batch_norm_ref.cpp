@@ -1,0 +1,118 @@
+// Reference BatchNorm kernels: plain loops over (channel, sample, position), float64
+// accumulation, two passes for the variance, one thread. Slow on purpose and kept forever: every
+// optimized kernel is tested against these.
+#include <cmath>
+
+#include "kernels/kernels.hpp"
+
+namespace bnorm::kernels {
+namespace {
+
+// Offset of element (n, c, s); see Extents in layout.hpp.
+inline int64_t offset(const Extents& e, int64_t n, int64_t c, int64_t s) {
+  return e.layout == Layout::kChannelsLast ? (n * e.s + s) * e.c + c : (n * e.c + c) * e.s + s;
+}
+
+template <typename T>
+Moments channel_moments(const T* x, const Extents& e, int64_t c) {
+  double sum = 0.0;
+  for (int64_t n = 0; n < e.n; ++n)
+    for (int64_t s = 0; s < e.s; ++s) sum += static_cast<double>(x[offset(e, n, c, s)]);
+  const int64_t m = e.per_channel();
+  const double mean = sum / static_cast<double>(m);
+  double m2 = 0.0;
+  for (int64_t n = 0; n < e.n; ++n) {
+    for (int64_t s = 0; s < e.s; ++s) {
+      const double d = static_cast<double>(x[offset(e, n, c, s)]) - mean;
+      m2 += d * d;
+    }
+  }
+  return {m, mean, m2};
+}
+
+template <typename T>
+void forward_infer_ref(const T* x, const Extents& e, const double* mean, const double* invstd,
+                       const double* gamma, const double* beta, T* y) {
+  for (int64_t c = 0; c < e.c; ++c) {
+    for (int64_t n = 0; n < e.n; ++n) {
+      for (int64_t s = 0; s < e.s; ++s) {
+        const int64_t i = offset(e, n, c, s);
+        const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+        y[i] = static_cast<T>(gamma[c] * xhat + beta[c]);
+      }
+    }
+  }
+}
+
+template <typename T>
+void forward_train_ref(const T* x, const Extents& e, const double* gamma, const double* beta,
+                       double eps, T* y, Moments* moments) {
+  for (int64_t c = 0; c < e.c; ++c) {
+    moments[c] = channel_moments(x, e, c);
+    const double mean = moments[c].mean;
+    const double invstd = 1.0 / std::sqrt(moments[c].variance() + eps);
+    for (int64_t n = 0; n < e.n; ++n) {
+      for (int64_t s = 0; s < e.s; ++s) {
+        const int64_t i = offset(e, n, c, s);
+        y[i] = static_cast<T>(gamma[c] * (static_cast<double>(x[i]) - mean) * invstd + beta[c]);
+      }
+    }
+  }
+}
+
+// With xhat = (x - mean) * invstd and M values per channel:
+//   dbeta = sum dy,  dgamma = sum dy * xhat
+//   through the batch statistics: dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M)
+//   (the paper's dL/dx with dL/dvar and dL/dmean substituted); otherwise dx = gamma * invstd * dy.
+template <typename T>
+void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
+                  const double* invstd, const double* gamma, bool through_stats, T* dx,
+                  double* dgamma, double* dbeta) {
+  const double m = static_cast<double>(e.per_channel());
+  for (int64_t c = 0; c < e.c; ++c) {
+    double sum_dy = 0.0;
+    double sum_dy_xhat = 0.0;
+    for (int64_t n = 0; n < e.n; ++n) {
+      for (int64_t s = 0; s < e.s; ++s) {
+        const int64_t i = offset(e, n, c, s);
+        const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+        sum_dy += static_cast<double>(dy[i]);
+        sum_dy_xhat += static_cast<double>(dy[i]) * xhat;
+      }
+    }
+    dbeta[c] = sum_dy;
+    dgamma[c] = sum_dy_xhat;
+    if (dx == nullptr) continue;
+    const double k = gamma[c] * invstd[c];
+    for (int64_t n = 0; n < e.n; ++n) {
+      for (int64_t s = 0; s < e.s; ++s) {
+        const int64_t i = offset(e, n, c, s);
+        const double g = static_cast<double>(dy[i]);
+        if (through_stats) {
+          const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+          dx[i] = static_cast<T>(k * (g - sum_dy / m - xhat * sum_dy_xhat / m));
+        } else {
+          dx[i] = static_cast<T>(k * g);
+        }
+      }
+    }
+  }
+}
+
+bool supports_everything(const Extents&) { return true; }
+
+template <typename T>
+const KernelSet<T> kReference = {"reference", supports_everything, forward_train_ref<T>,
+                                 forward_infer_ref<T>, backward_ref<T>};
+
+}  // namespace
+
+template <typename T>
+const KernelSet<T>& reference_kernels() {
+  return kReference<T>;
+}
+
+template const KernelSet<float>& reference_kernels<float>();
+template const KernelSet<double>& reference_kernels<double>();
+
+}  // namespace bnorm::kernels
