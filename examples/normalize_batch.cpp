@@ -1,7 +1,6 @@
 // Normalizes a skewed random batch with bnorm::BatchNorm and prints each channel's statistics
 // before and after, then the running statistics and the inference affine map they imply.
 #include <bnorm/bnorm.hpp>
-
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -40,7 +39,9 @@ int main() {
   std::printf("values per channel M = %lld\n", (long long)e.per_channel());
 
   const bnorm::AffineMap map = bn.inference_affine();
-  std::printf("\nafter one step (momentum 0.1): running statistics and inference map y = scale*x + shift\n");
+  std::printf(
+      "\nafter one step (momentum 0.1): running statistics and inference map y = scale*x + "
+      "shift\n");
   std::printf("%8s %14s %14s %12s %12s\n", "channel", "running_mean", "running_var", "scale",
               "shift");
   for (int64_t ch = 0; ch < c; ++ch) {

@@ -12,10 +12,14 @@ using detail::check;
 
 std::string_view mode_name(Mode mode) {
   switch (mode) {
-    case Mode::kTrain: return "Mode::kTrain";
-    case Mode::kBatchStats: return "Mode::kBatchStats";
-    case Mode::kInference: return "Mode::kInference";
-    case Mode::kFrozen: return "Mode::kFrozen";
+    case Mode::kTrain:
+      return "Mode::kTrain";
+    case Mode::kBatchStats:
+      return "Mode::kBatchStats";
+    case Mode::kInference:
+      return "Mode::kInference";
+    case Mode::kFrozen:
+      return "Mode::kFrozen";
   }
   return "unknown mode";
 }
@@ -53,8 +57,7 @@ template <typename T>
 BatchNorm<T>::BatchNorm(const BatchNormOptions& options) : options_(options) {
   constexpr std::string_view op = "BatchNorm";
   check(options.num_features > 0, op, "expected num_features > 0, got ", options.num_features);
-  check(options.eps > 0.0 && std::isfinite(options.eps), op, "expected eps > 0, got ",
-        options.eps);
+  check(options.eps > 0.0 && std::isfinite(options.eps), op, "expected eps > 0, got ", options.eps);
   if (options.momentum) {
     check(*options.momentum >= 0.0 && *options.momentum <= 1.0, op,
           "expected momentum in [0, 1] (or std::nullopt for a cumulative average), got ",
@@ -100,8 +103,8 @@ void BatchNorm<T>::check_input(std::span<const T> x, const TensorDesc& desc, std
         extents->numel(), " elements, got ", x.size());
   check(static_cast<int64_t>(y.size()) == extents->numel(), op, "expected y to hold ",
         extents->numel(), " elements, got ", y.size());
-  check(options_.track_running_stats || mode == Mode::kBatchStats, op, "expected ",
-        mode_name(mode), " to have running statistics, got a module built with "
+  check(options_.track_running_stats || mode == Mode::kBatchStats, op, "expected ", mode_name(mode),
+        " to have running statistics, got a module built with "
         "track_running_stats = false; use Mode::kBatchStats");
   check(!(estimating_population_ && mode == Mode::kTrain), op,
         "expected Mode::kBatchStats during a population estimate, got Mode::kTrain "
@@ -151,8 +154,8 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
 template <typename T>
 void BatchNorm<T>::update_running_stats() {
   ++num_batches_tracked_;
-  const double f = options_.momentum ? *options_.momentum
-                                     : 1.0 / static_cast<double>(num_batches_tracked_);
+  const double f =
+      options_.momentum ? *options_.momentum : 1.0 / static_cast<double>(num_batches_tracked_);
   for (size_t i = 0; i < running_mean_.size(); ++i) {
     running_mean_[i] = static_cast<T>((1.0 - f) * static_cast<double>(running_mean_[i]) +
                                       f * batch_moments_[i].mean);
@@ -166,12 +169,11 @@ void BatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::sp
   check(has_forward_, "BatchNorm::backward", "expected a forward() before backward(), got none");
   const bool through = uses_batch_stats(last_mode_) && options_.gradient_through_stats;
   const bool wants_param_grads = options_.affine && last_mode_ != Mode::kFrozen;
-  batch_norm_backward<T>(x, dy, last_desc_, saved_mean_, saved_invstd_, gamma_,
-                         through ? StatsGradient::kThroughBatchStats
-                                 : StatsGradient::kStatsAsConstants,
-                         dx, wants_param_grads ? std::span<T>(scratch_dgamma_) : std::span<T>(),
-                         wants_param_grads ? std::span<T>(scratch_dbeta_) : std::span<T>(),
-                         options_.backend);
+  batch_norm_backward<T>(
+      x, dy, last_desc_, saved_mean_, saved_invstd_, gamma_,
+      through ? StatsGradient::kThroughBatchStats : StatsGradient::kStatsAsConstants, dx,
+      wants_param_grads ? std::span<T>(scratch_dgamma_) : std::span<T>(),
+      wants_param_grads ? std::span<T>(scratch_dbeta_) : std::span<T>(), options_.backend);
   if (!wants_param_grads) return;
   for (size_t i = 0; i < grad_gamma_.size(); ++i) {
     grad_gamma_[i] += scratch_dgamma_[i];

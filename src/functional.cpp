@@ -56,8 +56,8 @@ void check_no_overlap(std::span<const T> in, std::span<T> out, std::string_view 
 }  // namespace
 
 template <typename T>
-AffineMap inference_affine(std::span<const T> mean, std::span<const T> var, std::span<const T> gamma,
-                           std::span<const T> beta, double eps) {
+AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
+                           std::span<const T> gamma, std::span<const T> beta, double eps) {
   constexpr std::string_view op = "inference_affine";
   const int64_t c = static_cast<int64_t>(mean.size());
   check(c > 0, op, "expected at least one channel, got an empty mean");
@@ -92,8 +92,8 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
   check_size(batch_moments, e.c, op, "batch_moments");
   check_eps(eps, op);
   check(e.per_channel() > 1, op,
-        "expected more than 1 value per channel when training, got N * spatial = ",
-        e.per_channel(), " (batch statistics of one value have no variance; use a batch of 2 or "
+        "expected more than 1 value per channel when training, got N * spatial = ", e.per_channel(),
+        " (batch statistics of one value have no variance; use a batch of 2 or "
         "more, or Mode::kInference)");
   const auto g = to_double(gamma, e.c, 1.0);
   const auto b = to_double(beta, e.c, 0.0);
@@ -110,8 +110,9 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
   check_size(y, e.numel(), op, "y");
-  check(x.data() == y.data() || !overlap(x, y), op,
-        "expected y to be x itself (in place) or not to overlap it, got partly overlapping buffers");
+  check(
+      x.data() == y.data() || !overlap(x, y), op,
+      "expected y to be x itself (in place) or not to overlap it, got partly overlapping buffers");
   check_size(mean, e.c, op, "mean");
   check_size(var, e.c, op, "var");
   check_optional_size(gamma, e.c, op, "gamma");
@@ -189,10 +190,9 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
   template void batch_norm_forward_train<T>(std::span<const T>, const TensorDesc&,                \
                                             std::span<const T>, std::span<const T>, double,       \
                                             std::span<T>, std::span<Moments>, Backend);           \
-  template void batch_norm_forward_infer<T>(std::span<const T>, const TensorDesc&,                \
-                                            std::span<const T>, std::span<const T>,               \
-                                            std::span<const T>, std::span<const T>, double,       \
-                                            std::span<T>, Backend);                               \
+  template void batch_norm_forward_infer<T>(                                                      \
+      std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>,              \
+      std::span<const T>, std::span<const T>, double, std::span<T>, Backend);                     \
   template void batch_norm_backward<T>(std::span<const T>, std::span<const T>, const TensorDesc&, \
                                        std::span<const double>, std::span<const double>,          \
                                        std::span<const T>, StatsGradient, std::span<T>,           \

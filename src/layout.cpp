@@ -1,17 +1,21 @@
 // Validation of tensor descriptions and their reduction to (N, C, S) extents.
+#include "bnorm/layout.hpp"
+
 #include <limits>
 #include <sstream>
 
-#include "bnorm/layout.hpp"
 #include "check.hpp"
 
 namespace bnorm {
 
 std::string_view to_string(Layout layout) {
   switch (layout) {
-    case Layout::kNC: return "kNC";
-    case Layout::kChannelsFirst: return "kChannelsFirst";
-    case Layout::kChannelsLast: return "kChannelsLast";
+    case Layout::kNC:
+      return "kNC";
+    case Layout::kChannelsFirst:
+      return "kChannelsFirst";
+    case Layout::kChannelsLast:
+      return "kChannelsLast";
   }
   return "unknown";
 }
@@ -33,8 +37,8 @@ Extents extents_of(const TensorDesc& desc, std::string_view op) {
                   " dims ", dims_string(d),
                   "; use Layout::kChannelsFirst or kChannelsLast for N x C x spatial");
   } else {
-    detail::check(d.size() >= 2, op, "expected at least 2 dims [N, C, spatial...], got ",
-                  d.size(), " dims ", dims_string(d));
+    detail::check(d.size() >= 2, op, "expected at least 2 dims [N, C, spatial...], got ", d.size(),
+                  " dims ", dims_string(d));
   }
   int64_t total = 1;
   for (size_t i = 0; i < d.size(); ++i) {

@@ -12,7 +12,8 @@ Moments merge(const Moments& a, const Moments& b) {
   const double nb = static_cast<double>(b.count);
   const double n = na + nb;
   const double delta = b.mean - a.mean;
-  return {a.count + b.count, a.mean + delta * (nb / n), a.m2 + b.m2 + delta * delta * (na * nb / n)};
+  return {a.count + b.count, a.mean + delta * (nb / n),
+          a.m2 + b.m2 + delta * delta * (na * nb / n)};
 }
 
 Moments moments_of(std::span<const double> values) {

@@ -22,8 +22,8 @@ struct BatchNormOptions {
   // std::nullopt: cumulative average, momentum = 1 / num_batches_tracked (PyTorch momentum=None).
   // Keras and ONNX write decay = 1 - momentum: use momentum_from_decay().
   std::optional<double> momentum = 0.1;
-  bool affine = true;               // learnable gamma (init 1) and beta (init 0) per channel
-  bool track_running_stats = true;  // keep running_mean / running_var / num_batches_tracked
+  bool affine = true;                      // learnable gamma (init 1) and beta (init 0) per channel
+  bool track_running_stats = true;         // keep running_mean / running_var / num_batches_tracked
   Layout layout = Layout::kChannelsFirst;  // inputs must come in this layout
   Backend backend = Backend::kAuto;
   // Opt-in: scan the input and throw naming the first channel holding NaN or Inf. Off by default,
@@ -100,15 +100,16 @@ class BatchNorm {
   // Algorithm 2, step 2: population statistics over training batches with frozen weights.
   // Between begin and end, every forward(Mode::kBatchStats) also records its batch moments; end
   // sets running_mean = average of the batch means and running_var = average of the unbiased
-  // batch variances (m/(m-1) times the biased ones, as the paper writes it for equal batch sizes m).
+  // batch variances (m/(m-1) times the biased ones, as the paper writes it for equal batch sizes
+  // m).
   void begin_population_estimate();
   // Returns how many batches were averaged. Throws if none were recorded.
   int64_t end_population_estimate();
 
  private:
   void update_running_stats();
-  void check_input(std::span<const T> x, const TensorDesc& desc, std::span<const T> y,
-                   Mode mode, Extents* extents) const;
+  void check_input(std::span<const T> x, const TensorDesc& desc, std::span<const T> y, Mode mode,
+                   Extents* extents) const;
 
   BatchNormOptions options_;
   std::vector<T> gamma_, beta_, grad_gamma_, grad_beta_;

@@ -42,10 +42,11 @@ struct AffineMap {
   std::vector<double> shift;  // [C]
 };
 
-// Computes scale and shift from statistics and parameters. mean, var: [C]; gamma, beta: [C] or empty.
+// Computes scale and shift from statistics and parameters. mean, var: [C]; gamma, beta: [C] or
+// empty.
 template <typename T>
-AffineMap inference_affine(std::span<const T> mean, std::span<const T> var, std::span<const T> gamma,
-                           std::span<const T> beta, double eps);
+AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
+                           std::span<const T> gamma, std::span<const T> beta, double eps);
 
 // Training forward. Computes each channel's batch moments over N * spatial values into
 // batch_moments [C], then y = gamma * (x - mean) / sqrt(var + eps) + beta with the biased variance.
@@ -56,8 +57,8 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               std::span<T> y, std::span<Moments> batch_moments,
                               Backend backend = Backend::kAuto);
 
-// Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) + beta.
-// mean, var: [C], var >= 0.
+// Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) +
+// beta. mean, var: [C], var >= 0.
 template <typename T>
 void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
                               std::span<const T> var, std::span<const T> gamma,

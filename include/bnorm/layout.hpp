@@ -1,5 +1,6 @@
-// How a tensor handed to BatchNorm is described: logical dims in PyTorch order plus a memory layout.
-// Every BatchNorm problem reduces to three extents: N samples, C channels and S spatial positions.
+// How a tensor handed to BatchNorm is described: logical dims in PyTorch order plus a memory
+// layout. Every BatchNorm problem reduces to three extents: N samples, C channels and S spatial
+// positions.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,8 @@ namespace bnorm {
 // PyTorch and oneDNN; the layout says how those elements sit in memory.
 enum class Layout {
   kNC,             // 2-D [N, C], row-major. PyTorch BatchNorm1d on (N, C); oneDNN "nc".
-  kChannelsFirst,  // [N, C, d1, d2, ...] contiguous. PyTorch's default (NCHW, NCDHW); oneDNN "nchw".
+  kChannelsFirst,  // [N, C, d1, d2, ...] contiguous. PyTorch's default (NCHW, NCDHW); oneDNN
+                   // "nchw".
   kChannelsLast,   // stored as [N, d1, d2, ..., C]. PyTorch channels_last; oneDNN "nhwc".
 };
 

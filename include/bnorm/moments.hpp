@@ -17,9 +17,7 @@ struct Moments {
   // Biased variance M2 / count: what BatchNorm normalizes with (paper, Algorithm 1).
   double variance() const { return count > 0 ? m2 / static_cast<double>(count) : 0.0; }
   // Unbiased variance M2 / (count - 1): what running_var tracks (PyTorch). Needs count > 1.
-  double unbiased_variance() const {
-    return count > 1 ? m2 / static_cast<double>(count - 1) : 0.0;
-  }
+  double unbiased_variance() const { return count > 1 ? m2 / static_cast<double>(count - 1) : 0.0; }
 };
 
 // Moments of a and b together. Exact up to rounding; either side may be empty (count 0).

@@ -13,8 +13,9 @@ const KernelSet<T>& select_kernels(const Extents& e, Backend backend) {
       if (k != nullptr && k->supports(e)) return *k;
     }
     if (backend == Backend::kOptimized) {
-      throw Error("[batch_norm] expected an optimized kernel for this problem, got none: use "
-                  "Backend::kAuto or Backend::kReference");
+      throw Error(
+          "[batch_norm] expected an optimized kernel for this problem, got none: use "
+          "Backend::kAuto or Backend::kReference");
     }
   }
   return reference_kernels<T>();

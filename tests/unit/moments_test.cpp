@@ -1,7 +1,7 @@
 // Mergeable moments: Chan's merge against two-pass moments of the concatenation.
-#include <bnorm/moments.hpp>
 #include <gtest/gtest.h>
 
+#include <bnorm/moments.hpp>
 #include <random>
 #include <vector>
 

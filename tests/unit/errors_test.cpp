@@ -1,0 +1,130 @@
+// Every input a user can get wrong is refused with a message naming the problem.
+#include <gtest/gtest.h>
+
+#include <bnorm/bnorm.hpp>
+#include <functional>
+
+#include "test_util.hpp"
+
+namespace bnorm::test {
+namespace {
+
+void expect_error(const std::function<void()>& fn, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected bnorm::Error containing \"" << needle << "\", got no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message \"" << e.what() << "\" lacks \"" << needle << "\"";
+  }
+}
+
+TEST(Errors, OptionsAreValidated) {
+  expect_error([] { BatchNorm<float>({.num_features = 0}); }, "expected num_features > 0, got 0");
+  expect_error([] { BatchNorm<float>({.num_features = 3, .eps = 0.0}); }, "expected eps > 0");
+  expect_error([] { BatchNorm<float>({.num_features = 3, .eps = -1e-5}); }, "expected eps > 0");
+  expect_error([] { BatchNorm<float>({.num_features = 3, .momentum = 1.5}); },
+               "expected momentum in [0, 1]");
+  expect_error([] { BatchNorm<float>({.num_features = 3, .momentum = -0.1}); },
+               "expected momentum in [0, 1]");
+}
+
+TEST(Errors, OneValuePerChannelCannotBeTrainedOn) {
+  BatchNorm<float> bn({.num_features = 3, .layout = Layout::kNC});
+  std::vector<float> x(3), y(3);
+  expect_error(
+      [&] {
+        bn.forward(x, {{1, 3}, Layout::kNC}, y, Mode::kTrain);
+      },
+      "expected more than 1 value per channel when training");
+  expect_error(
+      [&] {
+        bn.forward(x, {{1, 3}, Layout::kNC}, y, Mode::kBatchStats);
+      },
+      "expected more than 1 value per channel when training");
+  bn.forward(x, {{1, 3}, Layout::kNC}, y, Mode::kInference);  // fine: running statistics
+}
+
+TEST(Errors, ShapeAndLayoutMustMatchTheModule) {
+  BatchNorm<float> bn({.num_features = 3});
+  std::vector<float> x(2 * 4 * 5), y(x.size());
+  expect_error(
+      [&] {
+        bn.forward(x, {{2, 4, 5}, Layout::kChannelsFirst}, y, Mode::kTrain);
+      },
+      "expected 3 channels (num_features) in dims[1], got 4");
+  expect_error(
+      [&] {
+        bn.forward(x, {{2, 4, 5}, Layout::kChannelsLast}, y, Mode::kTrain);
+      },
+      "expected input in the module's layout kChannelsFirst, got kChannelsLast");
+  BatchNorm<float> nc({.num_features = 4, .layout = Layout::kNC});
+  expect_error(
+      [&] {
+        nc.forward(x, {{2, 4, 5}, Layout::kNC}, y, Mode::kTrain);
+      },
+      "expected 2 dims [N, C] for Layout::kNC, got 3 dims");
+  std::vector<float> short_y(7);
+  expect_error(
+      [&] {
+        nc.forward(x, {{10, 4}, Layout::kNC}, short_y, Mode::kTrain);
+      },
+      "expected y to hold 40 elements, got 7");
+}
+
+TEST(Errors, EmptyTensorsHaveNoStatistics) {
+  BatchNorm<float> bn({.num_features = 3});
+  std::vector<float> none;
+  expect_error(
+      [&] {
+        bn.forward(none, {{0, 3, 4}, Layout::kChannelsFirst}, none, Mode::kTrain);
+      },
+      "expected every dim > 0, got dims [0, 3, 4]");
+  expect_error(
+      [&] {
+        bn.forward(none, {{3}, Layout::kChannelsFirst}, none, Mode::kTrain);
+      },
+      "expected at least 2 dims");
+}
+
+TEST(Errors, ModeNeedsRunningStatisticsWhenItUsesThem) {
+  BatchNorm<float> bn({.num_features = 2, .track_running_stats = false, .layout = Layout::kNC});
+  std::vector<float> x = {1, 2, 3, 4}, y(4);
+  expect_error(
+      [&] {
+        bn.forward(x, {{2, 2}, Layout::kNC}, y, Mode::kInference);
+      },
+      "track_running_stats = false; use Mode::kBatchStats");
+  expect_error(
+      [&] {
+        bn.forward(x, {{2, 2}, Layout::kNC}, y, Mode::kTrain);
+      },
+      "track_running_stats = false; use Mode::kBatchStats");
+  bn.forward(x, {{2, 2}, Layout::kNC}, y, Mode::kBatchStats);
+}
+
+TEST(Errors, BackwardNeedsAForward) {
+  BatchNorm<float> bn({.num_features = 2});
+  std::vector<float> x(4), dy(4), dx(4);
+  expect_error([&] { bn.backward(x, dy, dx); }, "expected a forward() before backward()");
+}
+
+TEST(Errors, FunctionalApiChecksEveryBuffer) {
+  const TensorDesc desc{{4, 2}, Layout::kNC};
+  std::vector<float> x(8), y(8), g(3), mean(2), var = {1.0f, -1.0f};
+  std::vector<Moments> m(2);
+  expect_error([&] { batch_norm_forward_train<float>(x, desc, g, {}, 1e-5, y, m); },
+               "expected gamma to be empty or hold 2 elements (one per channel), got 3");
+  expect_error(
+      [&] { batch_norm_forward_train<float>(x, desc, {}, {}, 1e-5, std::span(x).subspan(2), m); },
+      "expected y to hold 8 elements, got 6");
+  expect_error([&] { batch_norm_forward_train<float>(x, desc, {}, {}, 1e-5, std::span(x), m); },
+               "expected y not to overlap x");
+  expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, var, {}, {}, 1e-5, y); },
+               "expected var >= 0, got var[1] = -1");
+  expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, mean, {}, {}, 0.0, y); },
+               "expected eps > 0, got 0");
+}
+
+}  // namespace
+}  // namespace bnorm::test
