@@ -1,0 +1,235 @@
+// SVG rendering of line plots: axes with "nice" ticks, optional log-x, bands, series, legend.
+#include "report/svg_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace bnorm::report {
+namespace {
+
+const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#17becf", "#bcbd22"};
+
+struct Range {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  void add(double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  bool empty() const { return lo > hi; }
+};
+
+// Tick step of 1, 2 or 5 times a power of ten giving about `target` ticks over [lo, hi].
+double nice_step(double lo, double hi, int target) {
+  const double raw = (hi - lo) / target;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / mag;
+  return mag * (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10);
+}
+
+std::string format_tick(double v) {
+  std::ostringstream out;
+  if (v != 0 && (std::abs(v) >= 1e5 || std::abs(v) < 1e-3)) {
+    out.precision(2);
+    out << std::scientific << v;
+  } else {
+    out.precision(6);
+    out << v;
+  }
+  return out.str();
+}
+
+class Frame {
+ public:
+  Frame(const Plot& plot, int width, int height) : plot_(plot), width_(width), height_(height) {
+    for (const Series& s : plot.series) {
+      for (size_t i = 0; i < s.x.size(); ++i) add_point(s.x[i], i < s.y.size() ? s.y[i] : NAN);
+    }
+    for (const Band& b : plot.bands) {
+      for (size_t i = 0; i < b.x.size(); ++i) {
+        add_point(b.x[i], b.low[i]);
+        add_point(b.x[i], b.high[i]);
+      }
+    }
+    if (x_.empty()) x_ = {0, 1};
+    if (y_.empty()) y_ = {0, 1};
+    if (plot.y_min) y_.lo = *plot.y_min;
+    if (plot.y_max) y_.hi = *plot.y_max;
+    if (x_.hi == x_.lo) x_.hi = x_.lo + 1;
+    if (y_.hi == y_.lo) y_ = {y_.lo - 0.5, y_.hi + 0.5};
+    if (!plot.y_min || !plot.y_max) {  // widen to nice ticks
+      const double step = nice_step(y_.lo, y_.hi, 5);
+      if (!plot.y_min) y_.lo = std::floor(y_.lo / step) * step;
+      if (!plot.y_max) y_.hi = std::ceil(y_.hi / step) * step;
+    }
+  }
+
+  double px(double x) const {
+    const double t =
+        plot_.log_x ? (std::log10(x) - std::log10(x_.lo)) / (std::log10(x_.hi) - std::log10(x_.lo))
+                    : (x - x_.lo) / (x_.hi - x_.lo);
+    return left_ + t * (width_ - left_ - right_);
+  }
+  double py(double y) const {
+    const double t = (y - y_.lo) / (y_.hi - y_.lo);
+    return height_ - bottom_ - t * (height_ - top_ - bottom_);
+  }
+  bool visible(double x, double y) const {
+    return std::isfinite(x) && std::isfinite(y) && (!plot_.log_x || x > 0) && y >= y_.lo &&
+           y <= y_.hi;
+  }
+
+  void axes(std::ostringstream& out) const {
+    out << "<rect x='" << left_ << "' y='" << top_ << "' width='" << width_ - left_ - right_
+        << "' height='" << height_ - top_ - bottom_ << "' fill='none' stroke='#444'/>\n";
+    const double ystep = nice_step(y_.lo, y_.hi, 5);
+    for (double v = std::ceil(y_.lo / ystep) * ystep; v <= y_.hi + 1e-9 * ystep; v += ystep) {
+      out << "<line x1='" << left_ << "' x2='" << width_ - right_ << "' y1='" << py(v) << "' y2='"
+          << py(v) << "' stroke='#ddd'/><text x='" << left_ - 6 << "' y='" << py(v) + 4
+          << "' text-anchor='end'>" << format_tick(v) << "</text>\n";
+    }
+    for (double v : x_ticks()) {
+      out << "<line y1='" << top_ << "' y2='" << height_ - bottom_ << "' x1='" << px(v) << "' x2='"
+          << px(v) << "' stroke='#eee'/><text x='" << px(v) << "' y='" << height_ - bottom_ + 16
+          << "' text-anchor='middle'>" << format_tick(v) << "</text>\n";
+    }
+    out << "<text x='" << (left_ + width_ - right_) / 2 << "' y='" << height_ - 6
+        << "' text-anchor='middle'>" << escape_xml(plot_.x_label) << "</text>\n";
+    out << "<text transform='translate(14," << (top_ + height_ - bottom_) / 2
+        << ") rotate(-90)' text-anchor='middle'>" << escape_xml(plot_.y_label) << "</text>\n";
+    out << "<text x='" << width_ / 2 << "' y='18' text-anchor='middle' font-weight='bold'>"
+        << escape_xml(plot_.title) << "</text>\n";
+  }
+
+  int right_edge() const { return width_ - right_; }
+  int top() const { return top_; }
+
+ private:
+  void add_point(double x, double y) {
+    if (!std::isfinite(x) || (plot_.log_x && x <= 0)) return;
+    x_.add(x);
+    y_.add(y);
+  }
+  std::vector<double> x_ticks() const {
+    std::vector<double> ticks;
+    if (plot_.log_x) {
+      for (double d = std::floor(std::log10(x_.lo)); d <= std::ceil(std::log10(x_.hi)); ++d) {
+        const double v = std::pow(10.0, d);
+        if (v >= x_.lo * (1 - 1e-9) && v <= x_.hi * (1 + 1e-9)) ticks.push_back(v);
+      }
+      return ticks;
+    }
+    const double step = nice_step(x_.lo, x_.hi, 6);
+    for (double v = std::ceil(x_.lo / step) * step; v <= x_.hi + 1e-9 * step; v += step) {
+      ticks.push_back(v);
+    }
+    return ticks;
+  }
+
+  const Plot& plot_;
+  int width_, height_;
+  int left_ = 64, right_ = 16, top_ = 28, bottom_ = 40;
+  Range x_, y_;
+};
+
+void draw_band(std::ostringstream& out, const Frame& f, const Band& b, const std::string& color) {
+  std::ostringstream pts;
+  for (size_t i = 0; i < b.x.size(); ++i) {
+    if (f.visible(b.x[i], b.high[i])) pts << f.px(b.x[i]) << ',' << f.py(b.high[i]) << ' ';
+  }
+  for (size_t i = b.x.size(); i-- > 0;) {
+    if (f.visible(b.x[i], b.low[i])) pts << f.px(b.x[i]) << ',' << f.py(b.low[i]) << ' ';
+  }
+  out << "<polygon points='" << pts.str() << "' fill='" << color
+      << "' fill-opacity='0.18' stroke='none'/>\n";
+}
+
+void draw_series(std::ostringstream& out, const Frame& f, const Series& s,
+                 const std::string& color) {
+  const std::string style = "fill='none' stroke='" + color + "' stroke-width='1.8'" +
+                            (s.dashed ? " stroke-dasharray='6,4'" : "");
+  std::ostringstream pts;
+  int count = 0;
+  auto flush = [&] {
+    if (count > 1) out << "<polyline points='" << pts.str() << "' " << style << "/>\n";
+    pts.str("");
+    count = 0;
+  };
+  for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+    if (!f.visible(s.x[i], s.y[i])) {
+      flush();
+      continue;
+    }
+    pts << f.px(s.x[i]) << ',' << f.py(s.y[i]) << ' ';
+    ++count;
+    if (s.markers) {
+      out << "<circle cx='" << f.px(s.x[i]) << "' cy='" << f.py(s.y[i]) << "' r='2.5' fill='"
+          << color << "'/>\n";
+    }
+  }
+  flush();
+}
+
+}  // namespace
+
+std::string escape_xml(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}
+
+std::string render_svg(const Plot& plot, int width, int height) {
+  const Frame frame(plot, width, height);
+  std::ostringstream out;
+  out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+      << "' viewBox='0 0 " << width << ' ' << height
+      << "' font-family='sans-serif' font-size='11'>\n";
+  frame.axes(out);
+  size_t color_index = 0;
+  std::vector<std::pair<std::string, std::string>> legend;  // label, color
+  for (const Band& b : plot.bands) {
+    const std::string color = b.color.empty() ? kPalette[color_index++ % 10] : b.color;
+    draw_band(out, frame, b, color);
+    if (!b.label.empty()) legend.emplace_back(b.label, color);
+  }
+  for (const Series& s : plot.series) {
+    const std::string color = s.color.empty() ? kPalette[color_index++ % 10] : s.color;
+    draw_series(out, frame, s, color);
+    if (!s.label.empty()) legend.emplace_back(s.label, color);
+  }
+  for (size_t i = 0; i < legend.size(); ++i) {
+    const int y = frame.top() + 14 + static_cast<int>(i) * 15;
+    const int x = frame.right_edge() - 150;
+    out << "<line x1='" << x << "' x2='" << x + 18 << "' y1='" << y - 4 << "' y2='" << y - 4
+        << "' stroke='" << legend[i].second << "' stroke-width='3'/><text x='" << x + 22 << "' y='"
+        << y << "'>" << escape_xml(legend[i].first) << "</text>\n";
+  }
+  out << "</svg>\n";
+  return out.str();
+}
+
+}  // namespace bnorm::report

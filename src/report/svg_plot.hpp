@@ -1,0 +1,43 @@
+// Line plots rendered as standalone SVG text, to be inlined in the HTML report (no scripts, no
+// network access needed to view them). Non-finite points break a line rather than distort it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bnorm::report {
+
+struct Series {
+  std::string label;
+  std::vector<double> x;  // [points]
+  std::vector<double> y;  // [points]; NaN/Inf leave a gap (e.g. a diverged run)
+  std::string color;      // CSS color; empty picks one from the palette
+  bool dashed = false;
+  bool markers = false;  // a dot on every point
+};
+
+// A shaded region between two curves over the same x (e.g. 15th to 85th percentile).
+struct Band {
+  std::string label;
+  std::vector<double> x, low, high;
+  std::string color;
+};
+
+struct Plot {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  bool log_x = false;                  // x values must be > 0
+  std::optional<double> y_min, y_max;  // default: fit the data
+  std::vector<Band> bands;
+  std::vector<Series> series;
+};
+
+// Renders the plot as an <svg> element of the given size in pixels.
+std::string render_svg(const Plot& plot, int width = 640, int height = 360);
+
+// Escapes &, <, >, " for HTML/SVG text and attributes.
+std::string escape_xml(const std::string& text);
+
+}  // namespace bnorm::report

@@ -1,0 +1,71 @@
+// The SVG plots and HTML report: points land where they should, gaps for non-finite values,
+// escaping, and a report that holds what was put in.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "report/html_report.hpp"
+#include "report/svg_plot.hpp"
+
+namespace bnorm::report {
+namespace {
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(SvgPlot, OnePolylinePerSeriesWithEveryPoint) {
+  Plot plot{.title = "t", .x_label = "step", .y_label = "accuracy"};
+  plot.series.push_back({.label = "a", .x = {0, 1, 2, 3}, .y = {0.1, 0.5, 0.7, 0.9}});
+  plot.series.push_back({.label = "b", .x = {0, 1, 2}, .y = {0.2, 0.3, 0.4}});
+  const std::string svg = render_svg(plot, 400, 300);
+  EXPECT_EQ(count(svg, "<polyline"), 2u);
+  const std::regex points("points='([^']*)'");
+  std::vector<size_t> sizes;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), points); it != std::sregex_iterator();
+       ++it) {
+    sizes.push_back(count((*it)[1].str(), ","));
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{4, 3}));
+}
+
+TEST(SvgPlot, NonFiniteValuesBreakTheLine) {
+  Plot plot;
+  plot.series.push_back({.label = "diverged", .x = {0, 1, 2, 3, 4}, .y = {1, 2, NAN, 3, 4}});
+  EXPECT_EQ(count(render_svg(plot), "<polyline"), 2u);
+}
+
+TEST(SvgPlot, ExtremesMapToThePlotEdges) {
+  Plot plot{.y_min = 0.0, .y_max = 1.0};
+  plot.series.push_back({.x = {10, 20}, .y = {0.0, 1.0}});
+  const std::string svg = render_svg(plot, 640, 360);
+  // Plot area: x from 64 to 624, y from 28 (top, value 1) to 320 (bottom, value 0).
+  EXPECT_NE(svg.find("points='64,320 624,28 '"), std::string::npos) << svg;
+}
+
+TEST(SvgPlot, LogAxisPlacesDecadesEvenly) {
+  Plot plot{.log_x = true, .y_min = 0.0, .y_max = 1.0};
+  plot.series.push_back({.x = {0.01, 0.1, 1}, .y = {0, 0.5, 1}});
+  EXPECT_NE(render_svg(plot, 640, 360).find("points='64,320 344,174 624,28 '"), std::string::npos);
+}
+
+TEST(HtmlReport, EscapesTextAndHoldsTablesAndFigures) {
+  HtmlReport r("A <b> report");
+  r.paragraph("x < y & z");
+  r.table({"claim", "verdict"}, {{"BN faster", {"yes", "pass"}}});
+  Plot plot;
+  plot.series.push_back({.x = {0, 1}, .y = {0, 1}});
+  r.figure(render_svg(plot), "Figure 1");
+  const std::string html = r.html();
+  EXPECT_NE(html.find("A &lt;b&gt; report"), std::string::npos);
+  EXPECT_NE(html.find("x &lt; y &amp; z"), std::string::npos);
+  EXPECT_NE(html.find("<td class='pass'>yes</td>"), std::string::npos);
+  EXPECT_NE(html.find("<figcaption>Figure 1</figcaption>"), std::string::npos);
+  EXPECT_EQ(count(html, "<svg"), 1u);
+}
+
+}  // namespace
+}  // namespace bnorm::report
