@@ -1,0 +1,177 @@
+// The files of a Figure 1 run.
+#include "experiments/fig1_output.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bnorm/error.hpp"
+#include "report/html_report.hpp"
+#include "report/svg_plot.hpp"
+
+namespace bnorm::experiments {
+namespace {
+
+std::ofstream open_for_writing(const std::filesystem::path& path) {
+  std::ofstream out(path);
+  if (!out) throw Error("[fig1] cannot write " + path.string());
+  return out;
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << v;
+  return out.str();
+}
+
+report::Cell verdict_cell(bool ok) {
+  return ok ? report::Cell("yes", "pass") : report::Cell("no", "fail");
+}
+
+report::Plot percentile_plot(const std::vector<Fig1Point>& points, bool bn) {
+  report::Plot plot{.title = bn ? "(c) With BN" : "(b) Without BN",
+                    .x_label = "training step",
+                    .y_label = "sigmoid input of the probed unit"};
+  report::Band band{.label = "15th to 85th percentile"};
+  report::Series p15{.label = "15th / 85th", .dashed = true}, p50{.label = "median"},
+      p85{.dashed = true};
+  for (const Fig1Point& p : points) {
+    const Percentiles& q = bn ? p.input_bn : p.input_baseline;
+    for (auto* v : {&band.x, &p15.x, &p50.x, &p85.x}) v->push_back(static_cast<double>(p.step));
+    band.low.push_back(q.p15);
+    band.high.push_back(q.p85);
+    p15.y.push_back(q.p15);
+    p50.y.push_back(q.p50);
+    p85.y.push_back(q.p85);
+  }
+  p15.color = p85.color = p50.color = band.color = bn ? "#1f77b4" : "#d62728";
+  plot.bands.push_back(band);
+  plot.series = {p15, p50, p85};
+  return plot;
+}
+
+}  // namespace
+
+void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Point>& points) {
+  auto out = open_for_writing(path);
+  out << "step,acc_baseline,acc_bn,loss_baseline,loss_bn,"
+         "p15_baseline,p50_baseline,p85_baseline,p15_bn,p50_bn,p85_bn\n";
+  out << std::setprecision(9);
+  for (const Fig1Point& p : points) {
+    out << p.step << ',' << p.acc_baseline << ',' << p.acc_bn << ',' << p.loss_baseline << ','
+        << p.loss_bn << ',' << p.input_baseline.p15 << ',' << p.input_baseline.p50 << ','
+        << p.input_baseline.p85 << ',' << p.input_bn.p15 << ',' << p.input_bn.p50 << ','
+        << p.input_bn.p85 << '\n';
+  }
+}
+
+void write_fig1_summary(const std::filesystem::path& path, const Fig1Settings& s,
+                        const Fig1Verdict& v, double wall_seconds) {
+  nlohmann::ordered_json j;
+  j["frac_evals_bn_ahead"] = v.frac_evals_bn_ahead;
+  j["steps_ratio"] = v.steps_ratio;
+  j["final_acc_bn"] = v.final_acc_bn;
+  j["final_acc_baseline"] = v.final_acc_baseline;
+  j["drift_ratio"] = v.drift_ratio;
+  j["wall_seconds"] = wall_seconds;
+  j["baseline_best_acc"] = v.baseline_best_acc;
+  j["baseline_best_step"] = v.baseline_best_step;
+  j["bn_steps_to_baseline_best"] = v.bn_steps_to_baseline_best;
+  j["drift_bn"] = v.drift_bn;
+  j["drift_baseline"] = v.drift_baseline;
+  j["reproduced"] = {{"bn_ahead", v.ahead_ok()},
+                     {"steps_ratio", v.steps_ok()},
+                     {"final_gain", v.final_ok()},
+                     {"drift", v.drift_ok()},
+                     {"all", v.reproduced()}};
+  j["settings"] = {{"dataset", s.dataset},
+                   {"train_size", s.train_size},
+                   {"test_size", s.test_size},
+                   {"steps", s.steps},
+                   {"batch", s.batch},
+                   {"eval_every", s.eval_every},
+                   {"lr", s.lr},
+                   {"momentum", s.momentum},
+                   {"init_sigma", s.init_sigma},
+                   {"seed", s.seed},
+                   {"threads", s.threads},
+                   {"binarize", s.binarize},
+                   {"probe_unit", s.probe_unit},
+                   {"probe_size", s.probe_size}};
+  auto out = open_for_writing(path);
+  out << j.dump(2) << '\n';
+}
+
+void write_fig1_report(const std::filesystem::path& path, const Fig1Settings& s,
+                       const std::vector<Fig1Point>& points, const Fig1Verdict& v,
+                       double wall_seconds) {
+  report::HtmlReport r("Batch Normalization, Figure 1 reproduced");
+  r.paragraph("A 784-100-100-100-10 sigmoid network trained on " + s.dataset +
+              " with and without "
+              "Batch Normalization on every hidden layer, from the same seed and initialization "
+              "(Ioffe & Szegedy 2015, Section 4.1). The BN network is evaluated with its running "
+              "statistics, never the test batch's own.");
+  report::Plot acc{
+      .title = "(a) Test accuracy", .x_label = "training step", .y_label = "test accuracy"};
+  report::Series base{.label = "without BN", .color = "#d62728"},
+      bn{.label = "with BN", .color = "#1f77b4"};
+  for (const Fig1Point& p : points) {
+    base.x.push_back(static_cast<double>(p.step));
+    base.y.push_back(p.acc_baseline);
+    bn.x.push_back(static_cast<double>(p.step));
+    bn.y.push_back(p.acc_bn);
+  }
+  acc.series = {base, bn};
+  double lo = 1.0;
+  for (const Fig1Point& p : points)
+    if (p.step > 0) lo = std::min({lo, p.acc_baseline, p.acc_bn});
+  acc.y_min = std::max(0.0, std::floor(lo * 20) / 20);
+  acc.y_max = 1.0;
+  r.heading("Figure 1");
+  r.figure(report::render_svg(acc), "(a) Test accuracy against training steps, evaluated every " +
+                                        std::to_string(s.eval_every) + " steps.");
+  const std::string unit = "unit " + std::to_string(s.probe_unit) + " of the last hidden layer";
+  r.figure(report::render_svg(percentile_plot(points, false)),
+           "(b) Without BN: 15th, 50th, 85th percentile of the sigmoid input of " + unit +
+               " over " + std::to_string(s.probe_size) + " fixed training images.");
+  r.figure(report::render_svg(percentile_plot(points, true)),
+           "(c) With BN: the same unit's input distribution (after BN) stays put.");
+
+  r.heading("Verdict (criteria of experiment E1, fixed before the run)");
+  const double gain_pp = 100.0 * (v.final_acc_bn - v.final_acc_baseline);
+  r.table(
+      {"criterion", "measured", "threshold", "met"},
+      {{"evaluations where BN is ahead", fixed(100 * v.frac_evals_bn_ahead, 1) + "%",
+        ">= " + fixed(100 * Fig1Verdict::kMinFracAhead, 0) + "%", verdict_cell(v.ahead_ok())},
+       {"steps to the baseline's best accuracy (" + fixed(100 * v.baseline_best_acc, 2) +
+            "%): baseline / BN",
+        std::to_string(v.baseline_best_step) + " / " +
+            (v.bn_steps_to_baseline_best > 0 ? std::to_string(v.bn_steps_to_baseline_best)
+                                             : std::string("never")) +
+            " = " + fixed(v.steps_ratio, 2) + "x",
+        ">= " + fixed(Fig1Verdict::kMinStepsRatio, 1) + "x", verdict_cell(v.steps_ok())},
+       {"final accuracy, BN - baseline",
+        fixed(100 * v.final_acc_bn, 2) + "% - " + fixed(100 * v.final_acc_baseline, 2) +
+            "% = " + fixed(gain_pp, 2) + " pp",
+        ">= +" + fixed(Fig1Verdict::kMinFinalGainPp, 1) + " pp", verdict_cell(v.final_ok())},
+       {"drift of the median sigmoid input, BN / baseline",
+        fixed(v.drift_bn, 3) + " / " + fixed(v.drift_baseline, 3) + " = " + fixed(v.drift_ratio, 3),
+        "<= " + fixed(Fig1Verdict::kMaxDriftRatio, 1), verdict_cell(v.drift_ok())}});
+  r.paragraph(std::string("Reproduced: ") +
+              (v.reproduced() ? "yes, all four criteria hold." : "no, see the failed rows above."));
+
+  r.heading("Settings");
+  r.table({"setting", "value"},
+          {{"dataset", s.dataset + " (" + std::to_string(s.train_size) + " train / " +
+                           std::to_string(s.test_size) + " test" +
+                           (s.binarize ? ", binarized at 0.5)" : ")")},
+           {"steps x batch", std::to_string(s.steps) + " x " + std::to_string(s.batch)},
+           {"learning rate, momentum", fixed(s.lr, 4) + ", " + fixed(s.momentum, 2)},
+           {"initial weights", "N(0, " + fixed(s.init_sigma, 3) + "^2)"},
+           {"seed, threads", std::to_string(s.seed) + ", " + std::to_string(s.threads)},
+           {"wall time", fixed(wall_seconds, 1) + " s"}});
+  r.write(path);
+}
+
+}  // namespace bnorm::experiments
