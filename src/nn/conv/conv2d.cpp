@@ -1,0 +1,166 @@
+// Convolution through im2col + one SGEMM for the whole batch.
+#include "nn/conv/conv2d.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <string>
+
+#include "bnorm/error.hpp"
+
+namespace bnorm::nn {
+namespace {
+
+// col [C*kh*kw, N*OH*OW]: row (c, i, j), column (n, oy, ox) holds x[n, c, oy*stride+i-pad,
+// ox*stride+j-pad], zero outside the image.
+void im2col(const Conv2dShape& s, const float* x, float* col) {
+  const int64_t oh = s.out_h(), ow = s.out_w(), cols = s.col_cols();
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) {
+        float* row = col + ((c * s.kh + i) * s.kw + j) * cols;
+        for (int64_t n = 0; n < s.n; ++n) {
+          const float* plane = x + (n * s.c + c) * s.h * s.w;
+          for (int64_t oy = 0; oy < oh; ++oy) {
+            const int64_t iy = oy * s.stride + i - s.pad;
+            float* out = row + (n * oh + oy) * ow;
+            if (iy < 0 || iy >= s.h) {
+              std::fill(out, out + ow, 0.0f);
+              continue;
+            }
+            for (int64_t ox = 0; ox < ow; ++ox) {
+              const int64_t ix = ox * s.stride + j - s.pad;
+              out[ox] = (ix >= 0 && ix < s.w) ? plane[iy * s.w + ix] : 0.0f;
+            }
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: adds every column entry back onto the input position it came from.
+void col2im(const Conv2dShape& s, const float* col, float* dx) {
+  const int64_t oh = s.out_h(), ow = s.out_w(), cols = s.col_cols();
+  std::fill(dx, dx + s.n * s.c * s.h * s.w, 0.0f);
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) {
+        const float* row = col + ((c * s.kh + i) * s.kw + j) * cols;
+        for (int64_t n = 0; n < s.n; ++n) {
+          float* plane = dx + (n * s.c + c) * s.h * s.w;
+          for (int64_t oy = 0; oy < oh; ++oy) {
+            const int64_t iy = oy * s.stride + i - s.pad;
+            if (iy < 0 || iy >= s.h) continue;
+            const float* in = row + (n * oh + oy) * ow;
+            for (int64_t ox = 0; ox < ow; ++ox) {
+              const int64_t ix = ox * s.stride + j - s.pad;
+              if (ix >= 0 && ix < s.w) plane[iy * s.w + ix] += in[ox];
+            }
+          }
+        }
+      }
+}
+
+void check_size(size_t got, int64_t expected, const char* name) {
+  if (static_cast<int64_t>(got) != expected) {
+    throw Error(std::string("[conv2d] expected ") + name + " to hold " + std::to_string(expected) +
+                " elements, got " + std::to_string(got));
+  }
+}
+
+}  // namespace
+
+void check_conv2d_shape(const Conv2dShape& s) {
+  const bool positive = s.n > 0 && s.c > 0 && s.h > 0 && s.w > 0 && s.k > 0 && s.kh > 0 &&
+                        s.kw > 0 && s.stride > 0 && s.pad >= 0;
+  if (!positive || s.h + 2 * s.pad < s.kh || s.w + 2 * s.pad < s.kw) {
+    throw Error("[conv2d] expected positive extents and a " + std::to_string(s.kh) + "x" +
+                std::to_string(s.kw) + " kernel that fits the padded " + std::to_string(s.h) + "x" +
+                std::to_string(s.w) + " input (pad " + std::to_string(s.pad) +
+                "), got n=" + std::to_string(s.n) + " c=" + std::to_string(s.c) +
+                " k=" + std::to_string(s.k) + " stride=" + std::to_string(s.stride));
+  }
+}
+
+void conv2d_forward(const Conv2dShape& s, std::span<const float> x, std::span<const float> weight,
+                    std::span<const float> bias, std::span<float> y, std::span<float> col) {
+  check_conv2d_shape(s);
+  const int64_t ohw = s.out_h() * s.out_w(), rows = s.col_rows(), cols = s.col_cols();
+  check_size(x.size(), s.n * s.c * s.h * s.w, "x");
+  check_size(weight.size(), s.k * rows, "weight");
+  if (!bias.empty()) check_size(bias.size(), s.k, "bias");
+  check_size(y.size(), s.n * s.k * ohw, "y");
+  check_size(col.size(), rows * cols, "col");
+  im2col(s, x.data(), col.data());
+  // For each sample: y[n] [K, OH*OW] = W [K, rows] * col[:, n*ohw : (n+1)*ohw].
+  for (int64_t n = 0; n < s.n; ++n) {
+    float* yn = y.data() + n * s.k * ohw;
+    for (int64_t k = 0; k < s.k; ++k)
+      std::fill(yn + k * ohw, yn + (k + 1) * ohw, bias.empty() ? 0.0f : bias[k]);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.k),
+                static_cast<int>(ohw), static_cast<int>(rows), 1.0f, weight.data(),
+                static_cast<int>(rows), col.data() + n * ohw, static_cast<int>(cols), 1.0f, yn,
+                static_cast<int>(ohw));
+  }
+}
+
+void conv2d_backward(const Conv2dShape& s, std::span<const float> dy, std::span<const float> weight,
+                     std::span<const float> col, std::span<float> dx, std::span<float> dweight,
+                     std::span<float> dbias, std::span<float> dcol) {
+  check_conv2d_shape(s);
+  const int64_t ohw = s.out_h() * s.out_w(), rows = s.col_rows(), cols = s.col_cols();
+  check_size(dy.size(), s.n * s.k * ohw, "dy");
+  check_size(weight.size(), s.k * rows, "weight");
+  check_size(col.size(), rows * cols, "col");
+  check_size(dweight.size(), s.k * rows, "dweight");
+  if (!dbias.empty()) check_size(dbias.size(), s.k, "dbias");
+  if (!dx.empty()) {
+    check_size(dx.size(), s.n * s.c * s.h * s.w, "dx");
+    check_size(dcol.size(), rows * cols, "dcol");
+  }
+  for (int64_t n = 0; n < s.n; ++n) {
+    const float* dyn = dy.data() + n * s.k * ohw;
+    // dW [K, rows] += dy[n] [K, ohw] * col[:, n]^T [ohw, rows]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.k),
+                static_cast<int>(rows), static_cast<int>(ohw), 1.0f, dyn, static_cast<int>(ohw),
+                col.data() + n * ohw, static_cast<int>(cols), 1.0f, dweight.data(),
+                static_cast<int>(rows));
+    if (!dbias.empty()) {
+      for (int64_t k = 0; k < s.k; ++k) {
+        float acc = 0.0f;
+        for (int64_t p = 0; p < ohw; ++p) acc += dyn[k * ohw + p];
+        dbias[k] += acc;
+      }
+    }
+    if (!dx.empty()) {
+      // dcol[:, n] [rows, ohw] = W^T [rows, K] * dy[n] [K, ohw]
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows),
+                  static_cast<int>(ohw), static_cast<int>(s.k), 1.0f, weight.data(),
+                  static_cast<int>(rows), dyn, static_cast<int>(ohw), 0.0f, dcol.data() + n * ohw,
+                  static_cast<int>(cols));
+    }
+  }
+  if (!dx.empty()) col2im(s, dcol.data(), dx.data());
+}
+
+void conv2d_forward_direct(const Conv2dShape& s, std::span<const double> x,
+                           std::span<const double> weight, std::span<const double> bias,
+                           std::span<double> y) {
+  const int64_t oh = s.out_h(), ow = s.out_w();
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t k = 0; k < s.k; ++k)
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          double acc = bias.empty() ? 0.0 : bias[k];
+          for (int64_t c = 0; c < s.c; ++c)
+            for (int64_t i = 0; i < s.kh; ++i)
+              for (int64_t j = 0; j < s.kw; ++j) {
+                const int64_t iy = oy * s.stride + i - s.pad, ix = ox * s.stride + j - s.pad;
+                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+                acc += x[((n * s.c + c) * s.h + iy) * s.w + ix] *
+                       weight[((k * s.c + c) * s.kh + i) * s.kw + j];
+              }
+          y[((n * s.k + k) * oh + oy) * ow + ox] = acc;
+        }
+}
+
+}  // namespace bnorm::nn
