@@ -26,18 +26,13 @@ std::string_view mode_name(Mode mode) {
 
 bool uses_batch_stats(Mode mode) { return mode == Mode::kTrain || mode == Mode::kBatchStats; }
 
-// Offset of element (n, c, s) in the layout of e (the reference kernels' formula).
-int64_t offset(const Extents& e, int64_t n, int64_t c, int64_t s) {
-  return e.layout == Layout::kChannelsLast ? (n * e.s + s) * e.c + c : (n * e.c + c) * e.s + s;
-}
-
 // Throws naming the first channel (lowest index) holding NaN or Inf, and where.
 template <typename T>
 void check_all_finite(std::span<const T> x, const Extents& e) {
   for (int64_t c = 0; c < e.c; ++c) {
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const T v = x[static_cast<size_t>(offset(e, n, c, s))];
+        const T v = x[static_cast<size_t>(e.offset(n, c, s))];
         check(std::isfinite(v), "BatchNorm", "expected finite input (check_finite is on), got ", v,
               " in channel ", c, " at sample ", n, ", spatial position ", s);
       }

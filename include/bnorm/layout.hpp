@@ -35,6 +35,9 @@ struct Extents {
   Layout layout = Layout::kChannelsFirst;
 
   int64_t numel() const { return n * c * s; }
+  int64_t offset(int64_t in, int64_t ic, int64_t is) const {
+    return layout == Layout::kChannelsLast ? (in * s + is) * c + ic : (in * c + ic) * s + is;
+  }
   int64_t per_channel() const { return n * s; }  // M = N * spatial: values behind one statistic
   bool channels_last() const { return layout == Layout::kChannelsLast && s > 1; }
 };

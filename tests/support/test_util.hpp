@@ -35,10 +35,9 @@ inline std::string describe(const TensorDesc& d) {
   return s + "] " + std::string(to_string(d.layout));
 }
 
-// Offset of logical element (n, c, s) in a tensor of extents e (see layout.hpp).
+// Offset of logical element (n, c, s) in a tensor of extents e, as a vector index.
 inline size_t offset(const Extents& e, int64_t n, int64_t c, int64_t s) {
-  return static_cast<size_t>(e.layout == Layout::kChannelsLast ? (n * e.s + s) * e.c + c
-                                                               : (n * e.c + c) * e.s + s);
+  return static_cast<size_t>(e.offset(n, c, s));
 }
 
 // Re-lays out src (extents from) into the layout of `to` (same N, C, S).

@@ -8,22 +8,17 @@
 namespace bnorm::kernels {
 namespace {
 
-// Offset of element (n, c, s); see Extents in layout.hpp.
-inline int64_t offset(const Extents& e, int64_t n, int64_t c, int64_t s) {
-  return e.layout == Layout::kChannelsLast ? (n * e.s + s) * e.c + c : (n * e.c + c) * e.s + s;
-}
-
 template <typename T>
 Moments channel_moments(const T* x, const Extents& e, int64_t c) {
   double sum = 0.0;
   for (int64_t n = 0; n < e.n; ++n)
-    for (int64_t s = 0; s < e.s; ++s) sum += static_cast<double>(x[offset(e, n, c, s)]);
+    for (int64_t s = 0; s < e.s; ++s) sum += static_cast<double>(x[e.offset(n, c, s)]);
   const int64_t m = e.per_channel();
   const double mean = sum / static_cast<double>(m);
   double m2 = 0.0;
   for (int64_t n = 0; n < e.n; ++n) {
     for (int64_t s = 0; s < e.s; ++s) {
-      const double d = static_cast<double>(x[offset(e, n, c, s)]) - mean;
+      const double d = static_cast<double>(x[e.offset(n, c, s)]) - mean;
       m2 += d * d;
     }
   }
@@ -36,7 +31,7 @@ void forward_infer_ref(const T* x, const Extents& e, const double* mean, const d
   for (int64_t c = 0; c < e.c; ++c) {
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const int64_t i = offset(e, n, c, s);
+        const int64_t i = e.offset(n, c, s);
         const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
         y[i] = static_cast<T>(gamma[c] * xhat + beta[c]);
       }
@@ -53,7 +48,7 @@ void forward_train_ref(const T* x, const Extents& e, const double* gamma, const 
     const double invstd = 1.0 / std::sqrt(moments[c].variance() + eps);
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const int64_t i = offset(e, n, c, s);
+        const int64_t i = e.offset(n, c, s);
         y[i] = static_cast<T>(gamma[c] * (static_cast<double>(x[i]) - mean) * invstd + beta[c]);
       }
     }
@@ -74,7 +69,7 @@ void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
     double sum_dy_xhat = 0.0;
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const int64_t i = offset(e, n, c, s);
+        const int64_t i = e.offset(n, c, s);
         const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
         sum_dy += static_cast<double>(dy[i]);
         sum_dy_xhat += static_cast<double>(dy[i]) * xhat;
@@ -86,7 +81,7 @@ void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
     const double k = gamma[c] * invstd[c];
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const int64_t i = offset(e, n, c, s);
+        const int64_t i = e.offset(n, c, s);
         const double g = static_cast<double>(dy[i]);
         if (through_stats) {
           const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
