@@ -1,0 +1,134 @@
+// Verdicts of the paper's claims from measured curves.
+#include "experiments/claims.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bnorm/error.hpp"
+
+namespace bnorm::experiments {
+
+double Curve::best() const { return acc.empty() ? 0.0 : *std::max_element(acc.begin(), acc.end()); }
+
+double Curve::final_acc() const { return acc.empty() ? 0.0 : acc.back(); }
+
+int64_t steps_to_reach(const Curve& curve, double target) {
+  for (size_t i = 0; i < curve.acc.size(); ++i)
+    if (curve.acc[i] >= target) return curve.steps[i];
+  return -1;
+}
+
+bool trains(const Curve& curve, double chance, double best) {
+  return curve.diverged_at < 0 && !curve.acc.empty() &&
+         curve.final_acc() >= chance + 0.5 * (best - chance);
+}
+
+namespace {
+
+size_t argmax_final(const std::vector<Curve>& curves) {
+  size_t best = 0;
+  for (size_t i = 1; i < curves.size(); ++i)
+    if (curves[i].final_acc() > curves[best].final_acc()) best = i;
+  return best;
+}
+
+double largest_good_lr(const std::vector<double>& lrs, const std::vector<Curve>& curves) {
+  const double best = curves[argmax_final(curves)].final_acc();
+  double largest = 0;
+  for (size_t i = 0; i < lrs.size(); ++i) {
+    const bool good = curves[i].diverged_at < 0 &&
+                      100.0 * (best - curves[i].final_acc()) <= LrSweepVerdict::kWithinPp;
+    if (good) largest = std::max(largest, lrs[i]);
+  }
+  return largest;
+}
+
+double speedup(int64_t baseline_steps, int64_t model_steps) {
+  return baseline_steps > 0 && model_steps > 0
+             ? static_cast<double>(baseline_steps) / static_cast<double>(model_steps)
+             : 0.0;
+}
+
+}  // namespace
+
+LrSweepVerdict judge_lr_sweep(const std::vector<double>& lrs, const std::vector<Curve>& baseline,
+                              const std::vector<Curve>& bn, double chance) {
+  if (lrs.empty() || lrs.size() != baseline.size() || lrs.size() != bn.size()) {
+    throw Error("[judge_lr_sweep] expected one baseline and one BN curve per learning rate, got " +
+                std::to_string(lrs.size()) + " rates, " + std::to_string(baseline.size()) +
+                " and " + std::to_string(bn.size()) + " curves");
+  }
+  LrSweepVerdict v;
+  v.best_lr_baseline = lrs[argmax_final(baseline)];
+  v.best_lr_bn = lrs[argmax_final(bn)];
+  v.largest_good_lr_baseline = largest_good_lr(lrs, baseline);
+  v.largest_good_lr_bn = largest_good_lr(lrs, bn);
+  v.good_lr_ratio =
+      v.largest_good_lr_baseline > 0 ? v.largest_good_lr_bn / v.largest_good_lr_baseline : 0.0;
+  const double target = std::log(LrSweepVerdict::kHighLrFactor * v.best_lr_baseline);
+  size_t at = 0;
+  for (size_t i = 1; i < lrs.size(); ++i)
+    if (std::abs(std::log(lrs[i]) - target) < std::abs(std::log(lrs[at]) - target)) at = i;
+  v.lr_at_30x = lrs[at];
+  v.bn_trains_at_30x = trains(bn[at], chance, bn[argmax_final(bn)].final_acc());
+  return v;
+}
+
+Fig3Verdict judge_fig3(const Curve& baseline, const Curve& baseline_x5, const Curve& bn_baseline,
+                       const Curve& bn_x5, const Curve& /*bn_x30*/, const Curve& bn_x5_sigmoid,
+                       const Curve& sigmoid_baseline) {
+  Fig3Verdict v;
+  v.baseline_best = baseline.best();
+  v.baseline_steps = steps_to_reach(baseline, v.baseline_best);
+  v.bn_baseline_steps = steps_to_reach(bn_baseline, v.baseline_best);
+  v.bn_x5_steps = steps_to_reach(bn_x5, v.baseline_best);
+  v.speedup_bn_baseline = speedup(v.baseline_steps, v.bn_baseline_steps);
+  v.speedup_bn_x5 = speedup(v.baseline_steps, v.bn_x5_steps);
+  v.baseline_x5_fails =
+      baseline_x5.diverged_at >= 0 ||
+      100.0 * (v.baseline_best - baseline_x5.best()) >= Fig3Verdict::kBaselineX5GapPp;
+  v.sigmoid_bn_x5_gap_pp = 100.0 * (v.baseline_best - bn_x5_sigmoid.best());
+  v.sigmoid_baseline_gap_pp = 100.0 * (v.baseline_best - sigmoid_baseline.best());
+  return v;
+}
+
+double fit_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size() || x.size() < 2) {
+    throw Error("[fit_slope] expected two equal-length series of at least 2 points, got " +
+                std::to_string(x.size()) + " and " + std::to_string(y.size()));
+  }
+  const auto n = static_cast<double>(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+  }
+  return sxy / sxx;
+}
+
+InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
+                                  const std::vector<double>& final_acc_baseline,
+                                  const std::vector<double>& scales,
+                                  const std::vector<double>& grad_norms) {
+  auto range_pp = [](const std::vector<double>& v) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    return v.empty() ? 0.0 : 100.0 * (*hi - *lo);
+  };
+  InitScaleVerdict v;
+  v.range_bn_pp = range_pp(final_acc_bn);
+  v.range_baseline_pp = range_pp(final_acc_baseline);
+  std::vector<double> lx, ly;
+  for (size_t i = 0; i < scales.size() && i < grad_norms.size(); ++i) {
+    lx.push_back(std::log(scales[i]));
+    ly.push_back(std::log(grad_norms[i]));
+  }
+  v.grad_slope = fit_slope(lx, ly);
+  return v;
+}
+
+}  // namespace bnorm::experiments

@@ -1,0 +1,94 @@
+// The paper's claims as measurable verdicts (experiments E2-E11 of PAPER.md). Each judge takes
+// measured curves or accuracies and returns what was measured against the threshold fixed here,
+// before any run; thresholds are never tuned after seeing a result.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bnorm::experiments {
+
+// One row of `bnorm paper`'s summary.json.
+struct ClaimResult {
+  std::string id;         // "E2"
+  std::string claim;      // what the paper says
+  std::string measured;   // the numbers, in words
+  std::string threshold;  // what counts as reproduced
+  bool reproduced = false;
+  int seeds = 1;
+  double wall_seconds = 0;
+};
+
+// Test accuracy of one model over training. Diverged runs (NaN loss) stop early.
+struct Curve {
+  std::string name;
+  std::vector<int64_t> steps;
+  std::vector<double> acc;
+  int64_t diverged_at = -1;  // step at which the loss became NaN/Inf; -1: never
+  double best() const;       // highest accuracy (0 if none)
+  double final_acc() const;  // last accuracy (0 if none)
+};
+
+// First step at which the curve reaches `target`; -1 if never.
+int64_t steps_to_reach(const Curve& curve, double target);
+
+// A model "trains" at a setting when it did not diverge and its final accuracy is at least halfway
+// from chance to `best` (its best accuracy over the sweep).
+bool trains(const Curve& curve, double chance, double best);
+
+// E2, learning-rate sweep of one architecture with and without BN: curves[i] ran at lrs[i].
+struct LrSweepVerdict {
+  double best_lr_baseline = 0, best_lr_bn = 0;                  // argmax of final accuracy
+  double largest_good_lr_baseline = 0, largest_good_lr_bn = 0;  // within 2 pp of the best
+  double good_lr_ratio = 0;                                     // bn / baseline
+  double lr_at_30x = 0;  // the swept lr closest to 30x (log scale)
+  bool bn_trains_at_30x = false;
+  static constexpr double kWithinPp = 2.0;
+  static constexpr double kMinGoodLrRatio = 5.0;
+  static constexpr double kHighLrFactor = 30.0;
+  bool reproduced() const { return good_lr_ratio >= kMinGoodLrRatio && bn_trains_at_30x; }
+};
+LrSweepVerdict judge_lr_sweep(const std::vector<double>& lrs, const std::vector<Curve>& baseline,
+                              const std::vector<Curve>& bn, double chance);
+
+// E3, the Figure 3 analogue: steps to the baseline's best accuracy.
+struct Fig3Verdict {
+  double baseline_best = 0;
+  int64_t baseline_steps = -1, bn_baseline_steps = -1, bn_x5_steps = -1;
+  double speedup_bn_baseline = 0, speedup_bn_x5 = 0;  // baseline_steps / model's steps (0: never)
+  bool baseline_x5_fails = false;      // diverged, or best >= 2 pp below the baseline's best
+  double sigmoid_bn_x5_gap_pp = 0;     // baseline best - BN-x5-Sigmoid best, in pp
+  double sigmoid_baseline_gap_pp = 0;  // baseline best - sigmoid baseline best, in pp
+  static constexpr double kMinSpeedupBn = 1.5, kMinSpeedupBnX5 = 3.0, kBaselineX5GapPp = 2.0,
+                          kMaxSigmoidBnGapPp = 3.0, kMinSigmoidBaselineGapPp = 20.0;
+  bool reproduced() const {
+    return speedup_bn_baseline >= kMinSpeedupBn && speedup_bn_x5 >= kMinSpeedupBnX5 &&
+           baseline_x5_fails && sigmoid_bn_x5_gap_pp <= kMaxSigmoidBnGapPp &&
+           sigmoid_baseline_gap_pp >= kMinSigmoidBaselineGapPp;
+  }
+};
+Fig3Verdict judge_fig3(const Curve& baseline, const Curve& baseline_x5, const Curve& bn_baseline,
+                       const Curve& bn_x5, const Curve& bn_x30, const Curve& bn_x5_sigmoid,
+                       const Curve& sigmoid_baseline);
+
+// E5, initialization scale: final accuracies over the scales, and gradient norms |dL/dW| of one BN
+// layer's weights measured at scale a, which should follow 1/a (log-log slope -1).
+struct InitScaleVerdict {
+  double range_bn_pp = 0, range_baseline_pp = 0;  // max - min of final accuracy
+  double grad_slope = 0;                          // least-squares slope of log|g| on log a
+  static constexpr double kMaxRangeBnPp = 1.5, kMinRangeBaselinePp = 10.0, kSlopeTolerance = 0.05;
+  bool reproduced() const {
+    return range_bn_pp <= kMaxRangeBnPp && range_baseline_pp >= kMinRangeBaselinePp &&
+           grad_slope >= -1 - kSlopeTolerance && grad_slope <= -1 + kSlopeTolerance;
+  }
+};
+InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
+                                  const std::vector<double>& final_acc_baseline,
+                                  const std::vector<double>& scales,
+                                  const std::vector<double>& grad_norms);
+
+// Least-squares slope of y on x.
+double fit_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace bnorm::experiments

@@ -1,0 +1,69 @@
+// The claim judges on hand-made curves with known answers.
+#include "experiments/claims.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace bnorm::experiments {
+namespace {
+
+Curve flat(double acc, int64_t diverged_at = -1) {
+  return {.name = "", .steps = {100}, .acc = {acc}, .diverged_at = diverged_at};
+}
+
+TEST(Claims, StepsToReachAndTrains) {
+  const Curve c{.steps = {100, 200, 300}, .acc = {0.5, 0.8, 0.9}};
+  EXPECT_EQ(steps_to_reach(c, 0.8), 200);
+  EXPECT_EQ(steps_to_reach(c, 0.95), -1);
+  EXPECT_TRUE(trains(c, 0.1, 0.9));               // 0.9 >= 0.1 + 0.5 * 0.8
+  EXPECT_FALSE(trains(flat(0.4), 0.1, 0.9));      // 0.4 < 0.5
+  EXPECT_FALSE(trains(flat(0.9, 50), 0.1, 0.9));  // diverged
+}
+
+TEST(Claims, LrSweep) {
+  const std::vector<double> lrs = {0.01, 0.1, 1, 10, 30};
+  // Baseline best at 0.1 (0.90), 1 within 2 pp; BN good up to 10, and still trains at 30 ~
+  // 30x0.1=3?
+  const std::vector<Curve> base = {flat(0.80), flat(0.90), flat(0.885), flat(0.1, 5), flat(0.1, 5)};
+  const std::vector<Curve> bn = {flat(0.85), flat(0.93), flat(0.935), flat(0.92), flat(0.7)};
+  const LrSweepVerdict v = judge_lr_sweep(lrs, base, bn, 0.1);
+  EXPECT_DOUBLE_EQ(v.best_lr_baseline, 0.1);
+  EXPECT_DOUBLE_EQ(v.largest_good_lr_baseline, 1.0);
+  EXPECT_DOUBLE_EQ(v.largest_good_lr_bn, 10.0);
+  EXPECT_DOUBLE_EQ(v.good_lr_ratio, 10.0);
+  EXPECT_DOUBLE_EQ(v.lr_at_30x,
+                   1.0);  // 30 * 0.1 = 3: log-closest of {1, 10} is 1 (|ln 3| < |ln 10/3|)
+  EXPECT_TRUE(v.bn_trains_at_30x);
+  EXPECT_TRUE(v.reproduced());
+}
+
+TEST(Claims, Fig3) {
+  const Curve base{.steps = {1, 2, 3, 4}, .acc = {0.5, 0.7, 0.8, 0.9}};
+  const Curve base_x5{.steps = {1}, .acc = {0.1}, .diverged_at = 1};
+  const Curve bn{.steps = {1, 2, 3, 4}, .acc = {0.6, 0.8, 0.91, 0.92}};  // 0.9 at step 3
+  const Curve bn_x5{.steps = {1, 2}, .acc = {0.91, 0.93}};               // at step 1
+  const Curve bn_sig{.steps = {1}, .acc = {0.88}};
+  const Curve sig{.steps = {1}, .acc = {0.1}};
+  const Fig3Verdict v = judge_fig3(base, base_x5, bn, bn_x5, bn_x5, bn_sig, sig);
+  EXPECT_EQ(v.baseline_steps, 4);
+  EXPECT_NEAR(v.speedup_bn_baseline, 4.0 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(v.speedup_bn_x5, 4.0);
+  EXPECT_TRUE(v.baseline_x5_fails);
+  EXPECT_NEAR(v.sigmoid_bn_x5_gap_pp, 2.0, 1e-9);
+  EXPECT_NEAR(v.sigmoid_baseline_gap_pp, 80.0, 1e-9);
+  EXPECT_FALSE(v.reproduced());  // BN-Baseline speed-up 1.33 < 1.5
+}
+
+TEST(Claims, InitScaleSlopeOfOneOverA) {
+  const std::vector<double> a = {0.01, 0.1, 1};
+  const std::vector<double> g = {100 * 2.0, 10 * 2.0, 2.0};
+  const InitScaleVerdict v = judge_init_scale({0.9, 0.905}, {0.1, 0.9}, a, g);
+  EXPECT_NEAR(v.grad_slope, -1.0, 1e-12);
+  EXPECT_NEAR(v.range_bn_pp, 0.5, 1e-9);
+  EXPECT_NEAR(v.range_baseline_pp, 80.0, 1e-9);
+  EXPECT_TRUE(v.reproduced());
+}
+
+}  // namespace
+}  // namespace bnorm::experiments
