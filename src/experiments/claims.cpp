@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "bnorm/error.hpp"
 
@@ -129,6 +131,22 @@ InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
   }
   v.grad_slope = fit_slope(lx, ly);
   return v;
+}
+
+void write_claims_summary(const std::string& path, const std::vector<ClaimResult>& claims) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const ClaimResult& c : claims) {
+    j.push_back({{"id", c.id},
+                 {"claim", c.claim},
+                 {"measured", c.measured},
+                 {"threshold", c.threshold},
+                 {"reproduced", c.reproduced},
+                 {"seeds", c.seeds},
+                 {"wall_seconds", c.wall_seconds}});
+  }
+  std::ofstream out(path);
+  out << j.dump(2) << '\n';
+  if (!out) throw Error("[paper] cannot write " + path);
 }
 
 }  // namespace bnorm::experiments

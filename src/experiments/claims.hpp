@@ -3,6 +3,7 @@
 // before any run; thresholds are never tuned after seeing a result.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -87,6 +88,38 @@ InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
                                   const std::vector<double>& final_acc_baseline,
                                   const std::vector<double>& scales,
                                   const std::vector<double>& grad_norms);
+
+// E4, a deep (10 x 100) sigmoid network with small initial weights.
+struct DeepSigmoidVerdict {
+  double final_acc_bn = 0, final_acc_baseline = 0;
+  static constexpr double kMinBn = 0.80, kMaxBaseline = 0.30;
+  bool reproduced() const { return final_acc_bn >= kMinBn && final_acc_baseline <= kMaxBaseline; }
+};
+
+// E9, gradient not propagated through the batch statistics (paper, Section 2): the model "blows
+// up". Weight growth = |W_end| / |W_start| of the layers before BN.
+struct StatsGradientVerdict {
+  double growth_true = 0, growth_constant_stats = 0;  // weight growth with / without
+  double acc_true = 0, acc_constant_stats = 0;        // final accuracies
+  double growth_ratio() const { return growth_true > 0 ? growth_constant_stats / growth_true : 0; }
+  double acc_drop_pp() const { return 100.0 * (acc_true - acc_constant_stats); }
+  static constexpr double kMinGrowthRatio = 10.0, kMinAccDropPp = 5.0;
+  bool reproduced() const {
+    return growth_ratio() >= kMinGrowthRatio || acc_drop_pp() >= kMinAccDropPp;
+  }
+};
+
+// E11, Algorithm 2's population statistics against running averages, same trained network.
+struct PopulationVerdict {
+  double acc_running = 0, acc_population = 0;
+  double delta_pp() const { return 100.0 * (acc_population - acc_running); }
+  static constexpr double kMaxAbsDeltaPp = 0.2;
+  bool reproduced() const { return std::abs(delta_pp()) <= kMaxAbsDeltaPp; }
+};
+
+// Writes `bnorm paper`'s summary.json: an array of claims with the keys id, claim, measured,
+// threshold, reproduced, seeds, wall_seconds.
+void write_claims_summary(const std::string& path, const std::vector<ClaimResult>& claims);
 
 // Least-squares slope of y on x.
 double fit_slope(const std::vector<double>& x, const std::vector<double>& y);

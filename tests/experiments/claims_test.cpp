@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 
 namespace bnorm::experiments {
 namespace {
@@ -63,6 +64,39 @@ TEST(Claims, InitScaleSlopeOfOneOverA) {
   EXPECT_NEAR(v.range_bn_pp, 0.5, 1e-9);
   EXPECT_NEAR(v.range_baseline_pp, 80.0, 1e-9);
   EXPECT_TRUE(v.reproduced());
+}
+
+TEST(Claims, StatsGradientAndPopulationVerdicts) {
+  const StatsGradientVerdict blowup{.growth_true = 1.5,
+                                    .growth_constant_stats = 20.0,
+                                    .acc_true = 0.9,
+                                    .acc_constant_stats = 0.89};
+  EXPECT_NEAR(blowup.growth_ratio(), 13.333, 1e-3);
+  EXPECT_TRUE(blowup.reproduced());
+  const StatsGradientVerdict tame{.growth_true = 1.5,
+                                  .growth_constant_stats = 3.0,
+                                  .acc_true = 0.9,
+                                  .acc_constant_stats = 0.88};
+  EXPECT_FALSE(tame.reproduced());  // growth 2x and 2 pp: neither criterion
+  EXPECT_TRUE((PopulationVerdict{.acc_running = 0.9, .acc_population = 0.9015}).reproduced());
+  EXPECT_FALSE((PopulationVerdict{.acc_running = 0.9, .acc_population = 0.8975}).reproduced());
+}
+
+TEST(Claims, SummaryHasEveryKey) {
+  const std::string path = testing::TempDir() + "/claims_summary.json";
+  write_claims_summary(path, {{.id = "E4",
+                               .claim = "c",
+                               .measured = "m",
+                               .threshold = "t",
+                               .reproduced = true,
+                               .seeds = 3,
+                               .wall_seconds = 1.5}});
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* key : {"\"id\": \"E4\"", "\"claim\"", "\"measured\"", "\"threshold\"",
+                          "\"reproduced\": true", "\"seeds\": 3", "\"wall_seconds\": 1.5"}) {
+    EXPECT_NE(text.find(key), std::string::npos) << key << " in " << text;
+  }
 }
 
 }  // namespace
