@@ -1,7 +1,6 @@
 // The consumer's program: normalizes a batch through bnorm and checks that every channel comes
 // out with mean ~0 and variance ~1. Exit 0 on success, 1 with a message otherwise.
 #include <bnorm/bnorm.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <vector>
