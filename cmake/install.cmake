@@ -2,9 +2,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# INCLUDES DESTINATION gives the exported bnorm::bnorm its include path. It is set here, where
+# GNUInstallDirs is loaded, not in src/: there CMAKE_INSTALL_INCLUDEDIR is still empty on a first
+# configure, which exported a target without include directories.
 install(TARGETS bnorm EXPORT bnormTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/bnorm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT bnormTargets NAMESPACE bnorm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnorm)
 
