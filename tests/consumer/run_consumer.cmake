@@ -56,6 +56,6 @@ else()
 endif()
 
 run("configure" ${CMAKE_COMMAND} ${configure_args})
-run("build" ${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
+run("build" ${CMAKE_COMMAND} --build ${WORK_DIR}/build --target consumer -j2)
 run("run" ${WORK_DIR}/build/consumer)
 message(STATUS "${last_output}")

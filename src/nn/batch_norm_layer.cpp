@@ -1,0 +1,50 @@
+// BatchNormLayer: maps Phase to bnorm::Mode and [N, C] tensors to a kNC TensorDesc.
+#include "nn/batch_norm_layer.hpp"
+
+#include "check.hpp"
+
+namespace bnorm::nn {
+namespace {
+
+BatchNormOptions with_nc_layout(BatchNormOptions options) {
+  options.layout = Layout::kNC;
+  return options;
+}
+
+}  // namespace
+
+BatchNormLayer::BatchNormLayer(BatchNormOptions options)
+    : bn_(with_nc_layout(options)),
+      desc_{.dims = {0, options.num_features}, .layout = Layout::kNC} {}
+
+int64_t BatchNormLayer::out_features(int64_t in_features) const {
+  detail::check(in_features == bn_.options().num_features, "BatchNormLayer", "expected ",
+                bn_.options().num_features, " features, got ", in_features);
+  return in_features;
+}
+
+void BatchNormLayer::forward(const Tensor& in, Tensor& out, Phase phase) {
+  desc_.dims[0] = in.rows();
+  Mode mode = phase == Phase::kTrain ? Mode::kTrain : Mode::kInference;
+  if (frozen_) mode = Mode::kFrozen;
+  bn_.forward(in.span(), desc_, out.span(), mode);
+}
+
+void BatchNormLayer::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout,
+                              Tensor* din) {
+  bn_.backward(in.span(), dout.span(), din != nullptr ? din->span() : std::span<float>());
+}
+
+std::vector<Parameter> BatchNormLayer::parameters() {
+  if (!bn_.options().affine) return {};
+  return {{.name = "gamma", .value = bn_.gamma(), .grad = bn_.grad_gamma()},
+          {.name = "beta", .value = bn_.beta(), .grad = bn_.grad_beta()}};
+}
+
+std::vector<Buffer> BatchNormLayer::buffers() {
+  if (!bn_.options().track_running_stats) return {};
+  return {{.name = "running_mean", .value = bn_.running_mean()},
+          {.name = "running_var", .value = bn_.running_var()}};
+}
+
+}  // namespace bnorm::nn

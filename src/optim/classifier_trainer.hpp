@@ -1,0 +1,55 @@
+// The training loop of a classifier, one call per step: forward in the training phase, softmax
+// cross-entropy, backward, SGD update with the scheduled learning rate; and evaluation of a whole
+// dataset in the eval phase (BN running statistics) in batches. Data comes as spans, so any loader
+// (or a test's vector) can feed it. No allocation per step once the first batch has been seen.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "nn/sequential.hpp"
+#include "nn/softmax_cross_entropy.hpp"
+#include "optim/lr_schedule.hpp"
+#include "optim/sgd.hpp"
+
+namespace bnorm::optim {
+
+struct EvalResult {
+  int64_t count = 0;
+  int64_t correct = 0;
+  double accuracy = 0.0;  // correct / count
+  double loss = 0.0;      // mean cross-entropy over the dataset
+};
+
+struct TrainerOptions {
+  int64_t eval_batch = 1000;  // rows per forward in evaluate(); > 0
+};
+
+class ClassifierTrainer {
+ public:
+  // net and optimizer must outlive the trainer; the optimizer holds net's parameters.
+  ClassifierTrainer(nn::Sequential& net, Sgd& optimizer, LrSchedule schedule,
+                    TrainerOptions options = {});
+
+  // One SGD step on x [B, features] with labels [B] (B = labels.size() > 1 with BatchNorm).
+  // The learning rate is schedule.lr_at(steps_done()). Returns the batch's mean loss before the
+  // update. Throws bnorm::Error on mismatched sizes or a label outside [0, classes).
+  double train_step(std::span<const float> x, std::span<const int32_t> labels);
+
+  // Accuracy and loss over images [count, features] and labels [count], in Phase::kEval.
+  EvalResult evaluate(std::span<const float> images, std::span<const int32_t> labels);
+
+  int64_t steps_done() const { return steps_done_; }
+  double last_lr() const { return optimizer_.lr(); }
+
+ private:
+  nn::Sequential& net_;
+  Sgd& optimizer_;
+  LrSchedule schedule_;
+  TrainerOptions options_;
+  nn::SoftmaxCrossEntropy loss_;
+  nn::Tensor dlogits_;  // [B, classes]
+  int64_t steps_done_ = 0;
+};
+
+}  // namespace bnorm::optim
