@@ -66,8 +66,10 @@ void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Poi
   }
 }
 
-void write_fig1_summary(const std::filesystem::path& path, const Fig1Settings& s,
-                        const Fig1Verdict& v, double wall_seconds) {
+void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run) {
+  const Fig1Settings& s = run.settings;
+  const Fig1Verdict& v = run.verdict;
+  const double wall_seconds = run.wall_seconds;
   nlohmann::ordered_json j;
   j["frac_evals_bn_ahead"] = v.frac_evals_bn_ahead;
   j["steps_ratio"] = v.steps_ratio;
@@ -99,13 +101,22 @@ void write_fig1_summary(const std::filesystem::path& path, const Fig1Settings& s
                    {"binarize", s.binarize},
                    {"probe_unit", s.probe_unit},
                    {"probe_size", s.probe_size}};
+  j["lr_sweep"] = nlohmann::ordered_json::array();
+  for (const LrTrial& t : s.lr_sweep) {
+    j["lr_sweep"].push_back({{"lr", t.lr},
+                             {"final_acc_baseline", t.final_acc_baseline},
+                             {"diverged_at", t.diverged_at}});
+  }
+  j["bn_diverged_at"] = run.bn_diverged_at;
   auto out = open_for_writing(path);
   out << j.dump(2) << '\n';
 }
 
-void write_fig1_report(const std::filesystem::path& path, const Fig1Settings& s,
-                       const std::vector<Fig1Point>& points, const Fig1Verdict& v,
-                       double wall_seconds) {
+void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run) {
+  const Fig1Settings& s = run.settings;
+  const std::vector<Fig1Point>& points = run.points;
+  const Fig1Verdict& v = run.verdict;
+  const double wall_seconds = run.wall_seconds;
   report::HtmlReport r("Batch Normalization, Figure 1 reproduced");
   r.paragraph("A 784-100-100-100-10 sigmoid network trained on " + s.dataset +
               " with and without "
@@ -171,6 +182,22 @@ void write_fig1_report(const std::filesystem::path& path, const Fig1Settings& s,
            {"initial weights", "N(0, " + fixed(s.init_sigma, 3) + "^2)"},
            {"seed, threads", std::to_string(s.seed) + ", " + std::to_string(s.threads)},
            {"wall time", fixed(wall_seconds, 1) + " s"}});
+  if (s.lr_sweep.size() > 1) {
+    r.heading("Learning rate");
+    r.paragraph(
+        "Both networks use the learning rate at which the baseline ended best, so the "
+        "comparison favours the baseline, as in PAPER.md (E1).");
+    std::vector<std::vector<report::Cell>> rows;
+    for (const LrTrial& t : s.lr_sweep) {
+      rows.push_back({fixed(t.lr, 4),
+                      t.diverged_at >= 0 ? "diverged at step " + std::to_string(t.diverged_at)
+                                         : fixed(100 * t.final_acc_baseline, 2) + "%",
+                      t.lr == s.lr ? report::Cell("chosen", "pass") : report::Cell("")});
+    }
+    r.table({"learning rate", "baseline's final test accuracy", ""}, rows);
+  }
+  if (run.bn_diverged_at >= 0)
+    r.paragraph("The BN network diverged at step " + std::to_string(run.bn_diverged_at) + ".");
   r.write(path);
 }
 

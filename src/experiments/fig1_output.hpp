@@ -11,6 +11,12 @@
 
 namespace bnorm::experiments {
 
+struct LrTrial {
+  double lr = 0;
+  double final_acc_baseline = 0;
+  int64_t diverged_at = -1;  // first step with a non-finite training loss; -1: never
+};
+
 struct Fig1Settings {
   std::string dataset;
   int64_t train_size = 0, test_size = 0;
@@ -20,13 +26,22 @@ struct Fig1Settings {
   int threads = 1;
   bool binarize = false;
   int64_t probe_unit = 0, probe_size = 0;
+  // How lr was chosen: the baseline's final test accuracy at each candidate (PAPER.md, E1: the
+  // baseline's best of {0.1, 0.3, 1}). A single entry means lr was given, not searched.
+  std::vector<LrTrial> lr_sweep;
+};
+
+// One run's record: the settings as run, every evaluation, the verdict.
+struct Fig1Run {
+  Fig1Settings settings;
+  std::vector<Fig1Point> points;
+  Fig1Verdict verdict;
+  int64_t bn_diverged_at = -1;  // first step with a non-finite training loss; -1: never
+  double wall_seconds = 0;
 };
 
 void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Point>& points);
-void write_fig1_summary(const std::filesystem::path& path, const Fig1Settings& settings,
-                        const Fig1Verdict& verdict, double wall_seconds);
-void write_fig1_report(const std::filesystem::path& path, const Fig1Settings& settings,
-                       const std::vector<Fig1Point>& points, const Fig1Verdict& verdict,
-                       double wall_seconds);
+void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run);
+void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run);
 
 }  // namespace bnorm::experiments

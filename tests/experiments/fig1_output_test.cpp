@@ -29,11 +29,20 @@ TEST(Fig1Output, WritesCsvSummaryAndReport) {
                    .input_baseline = {-1.0 - i, -0.5 * i, 1.0},
                    .input_bn = {-1, 0, 1}});
   }
-  const Fig1Settings settings{.dataset = "mnist", .steps = 2000, .batch = 60, .eval_every = 500};
-  const Fig1Verdict v = judge_fig1(pts);
+  Fig1Run run{.settings = {.dataset = "mnist",
+                           .steps = 2000,
+                           .batch = 60,
+                           .eval_every = 500,
+                           .lr = 0.3,
+                           .lr_sweep = {{.lr = 0.1, .final_acc_baseline = 0.8},
+                                        {.lr = 0.3, .final_acc_baseline = 0.9},
+                                        {.lr = 1.0, .diverged_at = 1234}}},
+              .points = pts,
+              .verdict = judge_fig1(pts),
+              .wall_seconds = 12.5};
   write_fig1_csv(dir / "metrics.csv", pts);
-  write_fig1_summary(dir / "summary.json", settings, v, 12.5);
-  write_fig1_report(dir / "report.html", settings, pts, v, 12.5);
+  write_fig1_summary(dir / "summary.json", run);
+  write_fig1_report(dir / "report.html", run);
 
   const std::string csv = slurp(dir / "metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 evaluations
@@ -44,11 +53,14 @@ TEST(Fig1Output, WritesCsvSummaryAndReport) {
   }
   EXPECT_DOUBLE_EQ(summary["final_acc_bn"].get<double>(), 0.1 + 0.22 * 4);
   EXPECT_DOUBLE_EQ(summary["wall_seconds"].get<double>(), 12.5);
+  ASSERT_EQ(summary["lr_sweep"].size(), 3u);
+  EXPECT_EQ(summary["lr_sweep"][2]["diverged_at"].get<int64_t>(), 1234);
   const std::string html = slurp(dir / "report.html");
   size_t svgs = 0;
   for (size_t p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) ++svgs;
   EXPECT_EQ(svgs, 3u);
   EXPECT_NE(html.find("evaluations where BN is ahead"), std::string::npos);
+  EXPECT_NE(html.find("diverged at step 1234"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

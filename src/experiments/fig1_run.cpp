@@ -1,0 +1,188 @@
+// E1: two networks trained side by side, evaluated on a fixed cadence.
+#include "experiments/fig1_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "bnorm/error.hpp"
+#include "data/batch_iterator.hpp"
+#include "data/binarize.hpp"
+#include "nn/mlp.hpp"
+#include "nn/progress.hpp"
+#include "nn/threads.hpp"
+#include "optim/classifier_trainer.hpp"
+
+namespace bnorm::experiments {
+namespace {
+
+constexpr int64_t kHidden = 100;
+constexpr int64_t kHiddenLayers = 3;
+constexpr int64_t kEvalBatch = 1000;
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error("[fig1] " + what);
+}
+
+void validate(const Fig1Settings& s, const Fig1Plan& plan, const data::Dataset& train,
+              const data::Dataset& test) {
+  require(s.steps > 0, "steps must be positive, got " + std::to_string(s.steps));
+  require(s.batch > 1,
+          "batch must be at least 2 (BatchNorm needs more than one value per "
+          "channel), got " +
+              std::to_string(s.batch));
+  require(s.batch <= train.count, "batch " + std::to_string(s.batch) +
+                                      " is larger than the training set (" +
+                                      std::to_string(train.count) + " images)");
+  require(s.eval_every > 0, "eval-every must be positive, got " + std::to_string(s.eval_every));
+  require(s.init_sigma > 0, "init sigma must be positive, got " + std::to_string(s.init_sigma));
+  require(s.momentum >= 0 && s.momentum < 1,
+          "momentum must be in [0, 1), got " + std::to_string(s.momentum));
+  require(s.probe_unit >= 0 && s.probe_unit < kHidden, "probe unit must be in [0, " +
+                                                           std::to_string(kHidden) + "), got " +
+                                                           std::to_string(s.probe_unit));
+  require(s.probe_size > 0 && s.probe_size <= train.count,
+          "probe size must be in [1, " + std::to_string(train.count) + "], got " +
+              std::to_string(s.probe_size));
+  require(train.features == test.features && train.count > 0 && test.count > 0,
+          "training and test sets must be non-empty with the same number of features");
+  require(!plan.lr_candidates.empty(), "no learning rate given");
+  for (double lr : plan.lr_candidates)
+    require(lr > 0 && std::isfinite(lr),
+            "learning rates must be positive, got " + std::to_string(lr));
+}
+
+// One network's record over training: one entry per evaluation.
+struct Track {
+  std::vector<int64_t> steps;
+  std::vector<double> accuracy, loss;
+  std::vector<Percentiles> input;
+  int64_t diverged_at = -1;  // first step whose training loss was not finite
+};
+
+Percentiles probe_percentiles(nn::Mlp& mlp, int64_t unit, std::span<const float> probe) {
+  const std::vector<float> v =
+      nn::collect_unit(mlp.net(), mlp.pre_activation_index(kHiddenLayers - 1), unit, probe,
+                       kEvalBatch, nn::Phase::kEval);
+  return percentiles_15_50_85(std::vector<double>(v.begin(), v.end()));
+}
+
+Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Dataset& train,
+                const data::Dataset& test, std::span<const float> probe, bool show_progress) {
+  std::vector<int64_t> sizes{train.features};
+  for (int64_t i = 0; i < kHiddenLayers; ++i) sizes.push_back(kHidden);
+  sizes.push_back(data::kNumClasses);
+  nn::Mlp mlp = nn::build_mlp(sizes, nn::Activation::kSigmoid,
+                              with_bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone, s.seed,
+                              {.scheme = nn::InitScheme::kGaussian, .sigma = s.init_sigma});
+  optim::Sgd sgd(mlp.net().parameters(), {.lr = lr, .momentum = s.momentum});
+  optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(lr),
+                                   {.eval_batch = kEvalBatch});
+  // The same seed gives both networks the same batches in the same order.
+  data::BatchIterator batches(train, s.batch, s.seed, /*binarize=*/false);
+  std::vector<float> x(static_cast<size_t>(s.batch * train.features));
+  std::vector<int32_t> y(static_cast<size_t>(s.batch));
+
+  Track t;
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  auto evaluate = [&](int64_t step) {
+    t.steps.push_back(step);
+    if (t.diverged_at >= 0) {  // a diverged network is recorded at chance-or-worse, not evaluated
+      t.accuracy.push_back(0.0);
+      t.loss.push_back(std::nan(""));
+      t.input.push_back(t.input.empty() ? Percentiles{} : t.input.back());
+      return;
+    }
+    t.accuracy.push_back(trainer.evaluate(test.images, test.labels).accuracy);
+    t.loss.push_back(loss_count ? loss_sum / static_cast<double>(loss_count) : std::nan(""));
+    t.input.push_back(probe_percentiles(mlp, s.probe_unit, probe));
+    loss_sum = 0;
+    loss_count = 0;
+  };
+
+  std::optional<nn::Progress> progress;
+  if (show_progress) {
+    char label[64];
+    std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
+    progress.emplace(nn::ProgressOptions{.label = label, .total = s.steps});
+  }
+  evaluate(0);
+  for (int64_t step = 1; step <= s.steps; ++step) {
+    if (t.diverged_at < 0) {
+      batches.next_into(x, y);
+      const double loss = trainer.train_step(x, y);
+      if (!std::isfinite(loss)) {
+        t.diverged_at = step;
+      } else {
+        loss_sum += loss;
+        ++loss_count;
+      }
+    }
+    if (step % s.eval_every == 0 || step == s.steps) {
+      evaluate(step);
+      if (progress) {
+        char status[64];
+        std::snprintf(status, sizeof status, "test acc %.2f%%", 100 * t.accuracy.back());
+        progress->update(step, status);
+      }
+    }
+  }
+  if (progress) progress->finish();
+  return t;
+}
+
+// "Best" for the baseline: its final test accuracy (the paper's Figure 1 ends at 50k steps).
+double final_accuracy(const Track& t) { return t.accuracy.back(); }
+
+}  // namespace
+
+Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data::Dataset test) {
+  validate(s, plan, train, test);
+  const auto start = std::chrono::steady_clock::now();
+  nn::set_num_threads(s.threads);
+  if (s.binarize) {
+    data::binarize(train);
+    data::binarize(test);
+  }
+  s.train_size = train.count;
+  s.test_size = test.count;
+  const std::span<const float> probe(train.images.data(),
+                                     static_cast<size_t>(s.probe_size * train.features));
+
+  std::vector<Track> baselines;
+  size_t best = 0;
+  s.lr_sweep.clear();
+  for (size_t i = 0; i < plan.lr_candidates.size(); ++i) {
+    const double lr = plan.lr_candidates[i];
+    baselines.push_back(train_one(s, lr, false, train, test, probe, plan.show_progress));
+    s.lr_sweep.push_back({.lr = lr,
+                          .final_acc_baseline = final_accuracy(baselines.back()),
+                          .diverged_at = baselines.back().diverged_at});
+    if (final_accuracy(baselines[i]) > final_accuracy(baselines[best])) best = i;
+  }
+  s.lr = plan.lr_candidates[best];
+  const Track& base = baselines[best];
+  const Track bn = train_one(s, s.lr, true, train, test, probe, plan.show_progress);
+
+  Fig1Run run{.settings = s};
+  for (size_t i = 0; i < base.steps.size(); ++i) {
+    run.points.push_back({.step = base.steps[i],
+                          .acc_baseline = base.accuracy[i],
+                          .acc_bn = bn.accuracy[i],
+                          .loss_baseline = base.loss[i],
+                          .loss_bn = bn.loss[i],
+                          .input_baseline = base.input[i],
+                          .input_bn = bn.input[i]});
+  }
+  run.verdict = judge_fig1(run.points);
+  run.bn_diverged_at = bn.diverged_at;
+  run.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
+}  // namespace bnorm::experiments

@@ -1,0 +1,28 @@
+// Runs experiment E1 (Figure 1 of the paper): the 784-100-100-100-10 sigmoid network trained with
+// and without BN on every hidden layer, from the same initialization and on the same batches,
+// evaluated every `eval_every` steps. When more than one learning rate is given, the baseline is
+// trained at each and both networks use the one where the baseline did best (PAPER.md, E1).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "experiments/fig1_output.hpp"
+
+namespace bnorm::experiments {
+
+// What train_fig1 needs besides Fig1Settings (whose lr field it fills in).
+struct Fig1Plan {
+  std::vector<double> lr_candidates;  // one: used as is; several: the baseline's best is chosen
+  bool show_progress = true;          // a progress line per network on stderr
+};
+
+// Trains and judges. train and test must hold the same number of features (784 for the paper's
+// network); settings.binarize is applied here, to the training batches, the probe set and the
+// test set alike. Throws bnorm::Error on invalid settings (non-positive steps, batch, eval cadence
+// or sigma; a batch larger than the training set; a probe unit outside the last hidden layer).
+Fig1Run run_fig1(Fig1Settings settings, const Fig1Plan& plan, data::Dataset train,
+                 data::Dataset test);
+
+}  // namespace bnorm::experiments
