@@ -15,8 +15,9 @@ configure: setup
 build: configure
 	@cmake --build --preset $(PRESET)
 
+# The main job: Figure 1 of the paper (bnorm fig1 with its defaults); prints where the report is.
 run: build
-	./$(BUILD)/examples/normalize_batch
+	./$(BUILD)/tools/bnorm/bnorm fig1
 
 test: build
 	ctest --preset $(PRESET)
