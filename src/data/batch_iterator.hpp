@@ -21,6 +21,8 @@ class BatchIterator {
   // x >= 0.5 ? 1 : 0 (binarize.hpp) instead of x. Throws bnorm::Error when batch <= 0 or
   // batch > data.count.
   BatchIterator(const Dataset& data, int64_t batch, uint64_t seed, bool binarize);
+  // A temporary dataset would dangle: load it into a variable first.
+  BatchIterator(Dataset&& data, int64_t batch, uint64_t seed, bool binarize) = delete;
 
   // Fills the next batch: x [batch, features] (overwritten), y [batch] (overwritten). Starts a
   // new epoch first when fewer than `batch` samples are left in this one. Throws bnorm::Error when

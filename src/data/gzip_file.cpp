@@ -5,8 +5,8 @@
 #include <zlib.h>
 
 #include <bnorm/error.hpp>
+#include <cstdint>
 #include <fstream>
-#include <iterator>
 #include <string>
 
 namespace bnorm::data {
@@ -15,11 +15,14 @@ namespace {
 std::string where(const std::filesystem::path& path) { return path.string() + ": "; }
 
 std::vector<uint8_t> read_raw(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(where(path) + "cannot open for reading (does the file exist?)");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(where(path) + "read error");
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw Error(where(path) + "cannot tell the file size (not a regular file?)");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), size);
+  if (in.gcount() != size) throw Error(where(path) + "read error");
   return bytes;
 }
 
@@ -29,6 +32,8 @@ bool has_gzip_magic(std::span<const uint8_t> bytes, size_t at = 0) {
 
 // Inflates every gzip member of `in` back to back into one buffer.
 std::vector<uint8_t> gunzip(std::span<const uint8_t> in, const std::filesystem::path& path) {
+  if (in.size() > UINT32_MAX)  // zlib counts input in 32-bit uInt; our files are < 50 MB
+    throw Error(where(path) + "gzip file over 4 GiB is not supported");
   z_stream z{};
   // 15 + 16: gzip wrapper only (a zlib or raw deflate stream is not what we detected).
   if (inflateInit2(&z, 15 + 16) != Z_OK) throw Error(where(path) + "zlib inflateInit2 failed");
@@ -70,6 +75,7 @@ std::vector<uint8_t> gunzip(std::span<const uint8_t> in, const std::filesystem::
 }
 
 std::vector<uint8_t> gzip(std::span<const uint8_t> in, const std::filesystem::path& path) {
+  if (in.size() > UINT32_MAX) throw Error(where(path) + "gzip of over 4 GiB is not supported");
   z_stream z{};
   if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw Error(where(path) + "zlib deflateInit2 failed");

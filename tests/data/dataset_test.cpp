@@ -6,6 +6,7 @@
 
 #include <bnorm/error.hpp>
 #include <cstdlib>
+#include <optional>
 
 #include "temp_dir.hpp"
 
@@ -15,18 +16,29 @@ namespace {
 using test::expect_error;
 using test::TempDir;
 
-// Sets an environment variable for the lifetime of the object.
+// Sets (or, given nullopt, unsets) an environment variable for the lifetime of the object, then
+// restores what was there, so the tests that follow in this process see the user's environment.
 class ScopedEnv {
  public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    ::setenv(name, value.c_str(), 1);
+  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value)
+      ::setenv(name, value->c_str(), 1);
+    else
+      ::unsetenv(name);
   }
-  ~ScopedEnv() { ::unsetenv(name_); }
+  ~ScopedEnv() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
 
  private:
   const char* name_;
+  std::optional<std::string> old_;
 };
 
 // Writes `count` images of 2x3 (pixel j of image i = 10 * i + j) and their labels into
@@ -96,7 +108,7 @@ TEST(Dataset, DirArgumentBeatsTheEnvironment) {
 }
 
 TEST(Dataset, DefaultsWithoutDirOrEnvironment) {
-  ::unsetenv("BNORM_DATA_DIR");
+  const ScopedEnv env("BNORM_DATA_DIR", std::nullopt);
   EXPECT_EQ(dataset_folder("fashion"), std::filesystem::path("/usr/share/datasets/fashion-mnist"));
   EXPECT_EQ(dataset_folder("mnist"), std::filesystem::path(BNORM_TEST_DEFAULT_DATA_DIR) / "mnist");
 }
