@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean
+.PHONY: all setup configure build run test test-sanitize check clean bench-mlp
 
 all: build
 
@@ -30,6 +30,10 @@ test-sanitize: setup
 
 check:
 	scripts/check
+
+# Steps/s of the paper's MLP, bnorm vs PyTorch (table + build/release/bench-mlp.json).
+bench-mlp: build
+	scripts/bench_mlp --build $(BUILD)
 
 clean:
 	rm -rf build

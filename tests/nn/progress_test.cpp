@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "bnorm/error.hpp"
@@ -46,6 +47,24 @@ TEST(Progress, WritesPlainLinesToANonTerminal) {
   EXPECT_NE(text.find("done\n"), std::string::npos) << text;
   EXPECT_EQ(text.find('\r'), std::string::npos) << "no carriage returns in logs";
   EXPECT_THROW(Progress({.total = 0}), Error);
+}
+
+TEST(Progress, RedrawsOneBarOnATerminal) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    Progress p({.label = "t", .total = 4, .stream = f, .interactive = true});
+    p.update(2, "loss 1.0");
+  }  // the destructor finishes the bar with a newline
+  std::rewind(f);
+  char buf[512] = {};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string text(buf, n);
+  EXPECT_EQ(text.front(), '\r') << text;
+  EXPECT_NE(text.find("t [###############...............] 2/4"), std::string::npos) << text;
+  EXPECT_EQ(text.back(), '\n') << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 
 }  // namespace
