@@ -92,6 +92,10 @@ void report(const Shape& s, const char* op, int threads, const Options& o, doubl
 }
 
 void run_shape(const Shape& s, int threads, const Options& o) {
+  const auto want = [&](const char* op) {
+    return o.filter.empty() || (std::string(s.name) + " " + op).find(o.filter) != std::string::npos;
+  };
+  if (!want("fwd_train") && !want("fwd_infer") && !want("backward")) return;
   omp_set_num_threads(threads);
   size_t numel = 1;
   for (int64_t d : s.desc.dims) numel *= static_cast<size_t>(d);
@@ -102,9 +106,6 @@ void run_shape(const Shape& s, int threads, const Options& o) {
     for (float& e : *v) e = dist(rng);
   BatchNorm<float> bn(
       {.num_features = s.desc.dims[1], .layout = s.desc.layout, .backend = o.backend});
-  const auto want = [&](const char* op) {
-    return o.filter.empty() || (std::string(s.name) + " " + op).find(o.filter) != std::string::npos;
-  };
   if (want("fwd_train")) {
     report(s, "fwd_train", threads, o, 8,
            time_us(o, [&] { bn.forward(x, s.desc, y, Mode::kTrain); }));
