@@ -118,7 +118,7 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
   if (uses_batch_stats(mode)) {
     batch_moments_.resize(c);
     batch_norm_forward_train<T>(x, desc, gamma_, beta_, options_.eps, y, batch_moments_,
-                                options_.backend);
+                                options_.backend, options_.activation);
     for (size_t i = 0; i < c; ++i) {
       saved_mean_[i] = batch_moments_[i].mean;
       saved_invstd_[i] = 1.0 / std::sqrt(batch_moments_[i].variance() + options_.eps);
@@ -133,7 +133,7 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
     }
   } else {
     batch_norm_forward_infer<T>(x, desc, running_mean_, running_var_, gamma_, beta_, options_.eps,
-                                y, options_.backend);
+                                y, options_.backend, options_.activation);
     for (size_t i = 0; i < c; ++i) {
       saved_mean_[i] = static_cast<double>(running_mean_[i]);
       saved_invstd_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_[i]) + options_.eps);
@@ -168,7 +168,8 @@ void BatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::sp
       x, dy, last_desc_, saved_mean_, saved_invstd_, gamma_,
       through ? StatsGradient::kThroughBatchStats : StatsGradient::kStatsAsConstants, dx,
       wants_param_grads ? std::span<T>(scratch_dgamma_) : std::span<T>(),
-      wants_param_grads ? std::span<T>(scratch_dbeta_) : std::span<T>(), options_.backend);
+      wants_param_grads ? std::span<T>(scratch_dbeta_) : std::span<T>(), options_.backend,
+      options_.activation, std::span<const T>(beta_));
   if (!wants_param_grads) return;
   for (size_t i = 0; i < grad_gamma_.size(); ++i) {
     grad_gamma_[i] += scratch_dgamma_[i];

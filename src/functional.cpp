@@ -3,6 +3,7 @@
 // here, so kernels can assume valid input.
 #include "bnorm/functional.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -40,10 +41,26 @@ bool overlap(std::span<A> a, std::span<B> b) {
   return less(a0, b0 + b.size_bytes()) && less(b0, a0 + a.size_bytes());
 }
 
+// Per-channel arrays in float64 for the kernels, in per-thread buffers reused from call to call:
+// a small layer (60 x 100) takes about a microsecond, on the order of a heap allocation.
+enum ChannelArray { kGamma, kBeta, kMean, kInvstd, kSumDy, kSumDyXhat, kChannelArrays };
+
+double* channel_array(ChannelArray which, int64_t c) {
+  thread_local std::vector<double> arrays[kChannelArrays];
+  auto& a = arrays[which];
+  if (a.size() < static_cast<size_t>(c)) a.resize(static_cast<size_t>(c));
+  return a.data();
+}
+
 template <typename T>
-std::vector<double> to_double(std::span<const T> v, int64_t c, double fill) {
-  if (v.empty()) return std::vector<double>(static_cast<size_t>(c), fill);
-  return std::vector<double>(v.begin(), v.end());
+const double* to_double(std::span<const T> v, int64_t c, double fill, ChannelArray which) {
+  double* out = channel_array(which, c);
+  if (v.empty()) {
+    std::fill(out, out + c, fill);
+  } else {
+    std::copy(v.begin(), v.end(), out);
+  }
+  return out;
 }
 
 template <typename T>
@@ -81,7 +98,8 @@ AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
 template <typename T>
 void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               std::span<const T> gamma, std::span<const T> beta, double eps,
-                              std::span<T> y, std::span<Moments> batch_moments, Backend backend) {
+                              std::span<T> y, std::span<Moments> batch_moments, Backend backend,
+                              Activation activation) {
   constexpr std::string_view op = "batch_norm_forward_train";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -95,17 +113,18 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
         "expected more than 1 value per channel when training, got N * spatial = ", e.per_channel(),
         " (batch statistics of one value have no variance; use a batch of 2 or "
         "more, or Mode::kInference)");
-  const auto g = to_double(gamma, e.c, 1.0);
-  const auto b = to_double(beta, e.c, 0.0);
+  const double* g = to_double(gamma, e.c, 1.0, kGamma);
+  const double* b = to_double(beta, e.c, 0.0, kBeta);
   kernels::select_kernels<T>(e, backend)
-      .forward_train(x.data(), e, g.data(), b.data(), eps, y.data(), batch_moments.data());
+      .forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
+                     batch_moments.data());
 }
 
 template <typename T>
 void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
                               std::span<const T> var, std::span<const T> gamma,
-                              std::span<const T> beta, double eps, std::span<T> y,
-                              Backend backend) {
+                              std::span<const T> beta, double eps, std::span<T> y, Backend backend,
+                              Activation activation) {
   constexpr std::string_view op = "batch_norm_forward_infer";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -118,23 +137,24 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(beta, e.c, op, "beta");
   check_eps(eps, op);
-  std::vector<double> m(mean.begin(), mean.end());
-  std::vector<double> invstd(static_cast<size_t>(e.c));
-  for (size_t c = 0; c < invstd.size(); ++c) {
+  const double* m = to_double(mean, e.c, 0.0, kMean);
+  double* invstd = channel_array(kInvstd, e.c);
+  for (size_t c = 0; c < static_cast<size_t>(e.c); ++c) {
     check(!(var[c] < 0), op, "expected var >= 0, got var[", c, "] = ", var[c]);
     invstd[c] = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
   }
-  const auto g = to_double(gamma, e.c, 1.0);
-  const auto b = to_double(beta, e.c, 0.0);
+  const double* g = to_double(gamma, e.c, 1.0, kGamma);
+  const double* b = to_double(beta, e.c, 0.0, kBeta);
   kernels::select_kernels<T>(e, backend)
-      .forward_infer(x.data(), e, m.data(), invstd.data(), g.data(), b.data(), y.data());
+      .forward_infer(x.data(), e, m, invstd, g, b, activation == Activation::kRelu, y.data());
 }
 
 template <typename T>
 void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
                          std::span<const double> mean, std::span<const double> invstd,
                          std::span<const T> gamma, StatsGradient stats_gradient, std::span<T> dx,
-                         std::span<T> dgamma, std::span<T> dbeta, Backend backend) {
+                         std::span<T> dgamma, std::span<T> dbeta, Backend backend,
+                         Activation activation, std::span<const T> beta) {
   constexpr std::string_view op = "batch_norm_backward";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -150,12 +170,16 @@ void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const Tens
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(dgamma, e.c, op, "dgamma");
   check_optional_size(dbeta, e.c, op, "dbeta");
-  const auto g = to_double(gamma, e.c, 1.0);
-  std::vector<double> sum_dy_xhat(static_cast<size_t>(e.c)), sum_dy(static_cast<size_t>(e.c));
+  check_optional_size(beta, e.c, op, "beta");
+  const double* g = to_double(gamma, e.c, 1.0, kGamma);
+  const double* b = to_double(beta, e.c, 0.0, kBeta);
+  double* sum_dy_xhat = channel_array(kSumDyXhat, e.c);
+  double* sum_dy = channel_array(kSumDy, e.c);
   kernels::select_kernels<T>(e, backend)
-      .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g.data(),
+      .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g, b,
+                activation == Activation::kRelu,
                 stats_gradient == StatsGradient::kThroughBatchStats,
-                dx.empty() ? nullptr : dx.data(), sum_dy_xhat.data(), sum_dy.data());
+                dx.empty() ? nullptr : dx.data(), sum_dy_xhat, sum_dy);
   for (size_t c = 0; c < dgamma.size(); ++c) dgamma[c] = static_cast<T>(sum_dy_xhat[c]);
   for (size_t c = 0; c < dbeta.size(); ++c) dbeta[c] = static_cast<T>(sum_dy[c]);
 }
@@ -184,20 +208,20 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
   return kernels::select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
 }
 
-#define BNORM_INSTANTIATE(T)                                                                      \
-  template AffineMap inference_affine<T>(std::span<const T>, std::span<const T>,                  \
-                                         std::span<const T>, std::span<const T>, double);         \
-  template void batch_norm_forward_train<T>(std::span<const T>, const TensorDesc&,                \
-                                            std::span<const T>, std::span<const T>, double,       \
-                                            std::span<T>, std::span<Moments>, Backend);           \
-  template void batch_norm_forward_infer<T>(                                                      \
-      std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>,              \
-      std::span<const T>, std::span<const T>, double, std::span<T>, Backend);                     \
-  template void batch_norm_backward<T>(std::span<const T>, std::span<const T>, const TensorDesc&, \
-                                       std::span<const double>, std::span<const double>,          \
-                                       std::span<const T>, StatsGradient, std::span<T>,           \
-                                       std::span<T>, std::span<T>, Backend);                      \
-  template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);             \
+#define BNORM_INSTANTIATE(T)                                                                  \
+  template AffineMap inference_affine<T>(std::span<const T>, std::span<const T>,              \
+                                         std::span<const T>, std::span<const T>, double);     \
+  template void batch_norm_forward_train<T>(                                                  \
+      std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>, double,  \
+      std::span<T>, std::span<Moments>, Backend, Activation);                                 \
+  template void batch_norm_forward_infer<T>(                                                  \
+      std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>,          \
+      std::span<const T>, std::span<const T>, double, std::span<T>, Backend, Activation);     \
+  template void batch_norm_backward<T>(                                                       \
+      std::span<const T>, std::span<const T>, const TensorDesc&, std::span<const double>,     \
+      std::span<const double>, std::span<const T>, StatsGradient, std::span<T>, std::span<T>, \
+      std::span<T>, Backend, Activation, std::span<const T>);                                 \
+  template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);         \
   template const char* selected_kernel_name<T>(const TensorDesc&, Backend);
 
 BNORM_INSTANTIATE(float)

@@ -26,6 +26,9 @@ struct BatchNormOptions {
   bool track_running_stats = true;         // keep running_mean / running_var / num_batches_tracked
   Layout layout = Layout::kChannelsFirst;  // inputs must come in this layout
   Backend backend = Backend::kAuto;
+  // Activation fused into the layer (forward and backward), e.g. kRelu for BN followed by ReLU:
+  // forward() then returns max(BN(x), 0) and backward() takes the gradient of that output.
+  Activation activation = Activation::kNone;
   // Opt-in: scan the input and throw naming the first channel holding NaN or Inf. Off by default,
   // when non-finite values propagate to the output as in PyTorch.
   bool check_finite = false;

@@ -35,6 +35,15 @@ enum class StatsGradient {
                        // Section 2 ablation that "blows up"
 };
 
+// An activation fused into BatchNorm, as oneDNN's fuse_norm_relu: one pass over memory instead of
+// two. With kRelu the forward output is max(y, 0); the backward takes dy of that output and masks
+// it where the recomputed y = gamma * xhat + beta is not > 0 (nothing extra is stored), so it needs
+// beta too.
+enum class Activation {
+  kNone,
+  kRelu,
+};
+
 // The per-channel affine map inference collapses to: y = scale * x + shift with
 //   scale = gamma / sqrt(var + eps),  shift = beta - scale * mean.
 struct AffineMap {
@@ -55,7 +64,8 @@ template <typename T>
 void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               std::span<const T> gamma, std::span<const T> beta, double eps,
                               std::span<T> y, std::span<Moments> batch_moments,
-                              Backend backend = Backend::kAuto);
+                              Backend backend = Backend::kAuto,
+                              Activation activation = Activation::kNone);
 
 // Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) +
 // beta. mean, var: [C], var >= 0.
@@ -63,7 +73,8 @@ template <typename T>
 void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
                               std::span<const T> var, std::span<const T> gamma,
                               std::span<const T> beta, double eps, std::span<T> y,
-                              Backend backend = Backend::kAuto);
+                              Backend backend = Backend::kAuto,
+                              Activation activation = Activation::kNone);
 
 // Backward. mean and invstd [C] are the statistics the forward normalized with (batch moments in
 // training, running statistics otherwise; invstd = 1 / sqrt(var + eps)). With xhat = (x - mean) *
@@ -72,11 +83,14 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
 //   kThroughBatchStats: dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M)
 //   kStatsAsConstants:  dx = gamma * invstd * dy
 // dx, dgamma, dbeta may each be empty when not wanted; what is given is overwritten.
+// Activation::kRelu: dy is the gradient of max(y, 0) and the formulas above apply to
+// dy * [y > 0]; beta ([C] or empty) is the forward's, read only to recompute y.
 template <typename T>
 void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
                          std::span<const double> mean, std::span<const double> invstd,
                          std::span<const T> gamma, StatsGradient stats_gradient, std::span<T> dx,
-                         std::span<T> dgamma, std::span<T> dbeta, Backend backend = Backend::kAuto);
+                         std::span<T> dgamma, std::span<T> dbeta, Backend backend = Backend::kAuto,
+                         Activation activation = Activation::kNone, std::span<const T> beta = {});
 
 // Folds an inference BatchNorm into the layer before it, whose weight has one row per output
 // channel (Linear [C, in], Conv [C, in, kh, kw]): W'[c, :] = scale[c] * W[c, :] and

@@ -1,14 +1,15 @@
 // Chooses a kernel implementation: optimized ones in order of preference, the reference last.
 #include "bnorm/error.hpp"
+#include "kernels/cpu/cpu_kernels.hpp"
 #include "kernels/kernels.hpp"
 
 namespace bnorm::kernels {
 
 template <typename T>
 const KernelSet<T>& select_kernels(const Extents& e, Backend backend) {
-  // Optimized implementations, best first. Filled in by src/kernels/cpu.
-  const KernelSet<T>* optimized[] = {nullptr};
   if (backend != Backend::kReference) {
+    // Optimized implementations, best first: the CPU kernels for the ISA chosen at run time.
+    const KernelSet<T>* optimized[] = {&cpu_kernels<T>(selected_cpu_isa())};
     for (const KernelSet<T>* k : optimized) {
       if (k != nullptr && k->supports(e)) return *k;
     }

@@ -25,15 +25,18 @@ Moments channel_moments(const T* x, const Extents& e, int64_t c) {
   return {m, mean, m2};
 }
 
+// max(v, 0) when relu (NaN passes through, as in PyTorch), else v.
+double activate(double v, bool relu) { return relu && v < 0.0 ? 0.0 : v; }
+
 template <typename T>
 void forward_infer_ref(const T* x, const Extents& e, const double* mean, const double* invstd,
-                       const double* gamma, const double* beta, T* y) {
+                       const double* gamma, const double* beta, bool relu, T* y) {
   for (int64_t c = 0; c < e.c; ++c) {
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
         const int64_t i = e.offset(n, c, s);
         const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
-        y[i] = static_cast<T>(gamma[c] * xhat + beta[c]);
+        y[i] = static_cast<T>(activate(gamma[c] * xhat + beta[c], relu));
       }
     }
   }
@@ -41,7 +44,7 @@ void forward_infer_ref(const T* x, const Extents& e, const double* mean, const d
 
 template <typename T>
 void forward_train_ref(const T* x, const Extents& e, const double* gamma, const double* beta,
-                       double eps, T* y, Moments* moments) {
+                       double eps, bool relu, T* y, Moments* moments) {
   for (int64_t c = 0; c < e.c; ++c) {
     moments[c] = channel_moments(x, e, c);
     const double mean = moments[c].mean;
@@ -49,7 +52,8 @@ void forward_train_ref(const T* x, const Extents& e, const double* gamma, const 
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
         const int64_t i = e.offset(n, c, s);
-        y[i] = static_cast<T>(gamma[c] * (static_cast<double>(x[i]) - mean) * invstd + beta[c]);
+        const double v = gamma[c] * (static_cast<double>(x[i]) - mean) * invstd + beta[c];
+        y[i] = static_cast<T>(activate(v, relu));
       }
     }
   }
@@ -59,11 +63,17 @@ void forward_train_ref(const T* x, const Extents& e, const double* gamma, const 
 //   dbeta = sum dy,  dgamma = sum dy * xhat
 //   through the batch statistics: dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M)
 //   (the paper's dL/dx with dL/dvar and dL/dmean substituted); otherwise dx = gamma * invstd * dy.
+// Fused relu: dy is first masked to dy * [gamma * xhat + beta > 0], the forward recomputed.
 template <typename T>
 void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
-                  const double* invstd, const double* gamma, bool through_stats, T* dx,
-                  double* dgamma, double* dbeta) {
+                  const double* invstd, const double* gamma, const double* beta, bool relu,
+                  bool through_stats, T* dx, double* dgamma, double* dbeta) {
   const double m = static_cast<double>(e.per_channel());
+  // dy behind the relu at element i of channel c.
+  const auto masked_dy = [&](int64_t i, int64_t c) {
+    const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+    return relu && !(gamma[c] * xhat + beta[c] > 0.0) ? 0.0 : static_cast<double>(dy[i]);
+  };
   for (int64_t c = 0; c < e.c; ++c) {
     double sum_dy = 0.0;
     double sum_dy_xhat = 0.0;
@@ -71,8 +81,9 @@ void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
       for (int64_t s = 0; s < e.s; ++s) {
         const int64_t i = e.offset(n, c, s);
         const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
-        sum_dy += static_cast<double>(dy[i]);
-        sum_dy_xhat += static_cast<double>(dy[i]) * xhat;
+        const double g = masked_dy(i, c);
+        sum_dy += g;
+        sum_dy_xhat += g * xhat;
       }
     }
     dbeta[c] = sum_dy;
@@ -82,7 +93,7 @@ void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
         const int64_t i = e.offset(n, c, s);
-        const double g = static_cast<double>(dy[i]);
+        const double g = masked_dy(i, c);
         if (through_stats) {
           const double xhat = (static_cast<double>(x[i]) - mean[c]) * invstd[c];
           dx[i] = static_cast<T>(k * (g - sum_dy / m - xhat * sum_dy_xhat / m));

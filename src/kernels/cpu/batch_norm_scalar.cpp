@@ -1,0 +1,5 @@
+// The optimized kernels built for scalar (16-byte vectors); CMake gives this file its ISA flags.
+#define BNORM_CPU_NS scalar
+#define BNORM_CPU_VECTOR_BYTES 16
+#define BNORM_CPU_NAME "cpu-scalar"
+#include "kernels/cpu/kernel_set.inc"

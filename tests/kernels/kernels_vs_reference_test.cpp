@@ -1,0 +1,188 @@
+// The optimized kernels of every ISA this CPU runs against the reference kernels, on a grid of
+// shapes (N x C, channels-first, channels-last; odd sizes, C = 1, S = 1, tails shorter than a
+// vector, channels large enough to be split into work items) and every mode, with fused relu.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernel_case.hpp"
+#include "kernels/cpu/cpu_kernels.hpp"
+
+namespace bnorm::kernels::wide_baseline {
+// Defined in wide_vector_kernels.cpp.
+template <typename T>
+const KernelSet<T>& kernel_set();
+}  // namespace bnorm::kernels::wide_baseline
+
+namespace bnorm::test {
+namespace {
+
+using kernels::CpuIsa;
+
+std::vector<KernelCase> shape_grid() {
+  std::vector<KernelCase> cases;
+  uint64_t seed = 100;
+  const auto add = [&](int64_t n, int64_t c, int64_t s, Layout layout) {
+    cases.push_back({{.n = n, .c = c, .s = s, .layout = layout}, seed++});
+  };
+  // Row-major [M, C]: widths around the vector widths (4, 8, 16 floats) and their doubles.
+  for (int64_t c : {1, 3, 7, 15, 16, 17, 31, 32, 33, 100}) add(61, c, 1, Layout::kNC);
+  add(2, 5, 1, Layout::kNC);
+  add(3000, 9, 1, Layout::kNC);
+  add(40, 1030, 1, Layout::kNC);         // several rows per work item, columns past two vectors
+  add(5, 3, 1, Layout::kChannelsFirst);  // S = 1: row-major
+  for (int64_t c : {1, 3, 16, 33}) add(7, c, 9, Layout::kChannelsLast);
+  add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows
+  add(2, 3, 1, Layout::kChannelsLast);
+  // Channels-first strips around the vector widths and the 64-lane flush of partial sums.
+  for (int64_t s : {2, 7, 15, 16, 17, 31, 32, 33, 49, 196, 2049})
+    add(5, 3, s, Layout::kChannelsFirst);
+  add(1, 1, 1000, Layout::kChannelsFirst);
+  add(2, 1, 140000, Layout::kChannelsFirst);  // a channel too large for cache: split into items
+  add(9, 2, 33333, Layout::kChannelsFirst);   // split, strips not a multiple of the item size
+  return cases;
+}
+
+// Float tolerances. y = gamma * xhat + beta with |gamma * xhat| up to ~15 here: a few float
+// roundings of values that size plus a relative 1e-6 error of the variance from float partial
+// sums give well under 2e-5. In float64 the same kernels are exact to ~1e-13.
+template <typename T>
+double tol(double float_tol) {
+  return sizeof(T) == 4 ? float_tol : float_tol * 1e-7;
+}
+
+template <typename T>
+void check_forward_train(const kernels::KernelSet<T>& opt, const KernelCase& kc, bool relu) {
+  const KernelInputs<T> in(kc);
+  const auto ref = run_forward_train(kernels::reference_kernels<T>(), kc, in, relu);
+  const auto got = run_forward_train(opt, kc, in, relu);
+  const std::string what =
+      std::string(opt.name) + " forward_train relu=" + std::to_string(relu) + " " + kc.name();
+  expect_close<T, T>(got.y, ref.y, tol<T>(2e-5), tol<T>(2e-5), what + " y");
+  for (size_t c = 0; c < ref.moments.size(); ++c) {
+    const Moments& r = ref.moments[c];
+    const Moments& g = got.moments[c];
+    EXPECT_EQ(g.count, r.count) << what;
+    // The mean to a millionth of a standard deviation, M2 to 1e-5 relative (float partial sums).
+    EXPECT_NEAR(g.mean, r.mean, tol<T>(1e-6) * (std::sqrt(r.variance()) + std::abs(r.mean)))
+        << what << " channel " << c;
+    EXPECT_NEAR(g.m2, r.m2, tol<T>(1e-5) * r.m2 + 1e-30) << what << " channel " << c;
+  }
+}
+
+template <typename T>
+void check_forward_infer(const kernels::KernelSet<T>& opt, const KernelCase& kc, bool relu) {
+  const KernelInputs<T> in(kc);
+  const auto ref = run_forward_infer(kernels::reference_kernels<T>(), kc, in, relu);
+  const auto got = run_forward_infer(opt, kc, in, relu);
+  expect_close<T, T>(
+      got, ref, tol<T>(2e-5), tol<T>(2e-5),
+      std::string(opt.name) + " forward_infer relu=" + std::to_string(relu) + " " + kc.name());
+}
+
+template <typename T>
+void check_backward(const kernels::KernelSet<T>& opt, const KernelCase& kc, bool relu,
+                    bool through_stats) {
+  const KernelInputs<T> in(kc);
+  const Extents& e = kc.e;
+  // Where the forward output is within float rounding of 0 the relu mask may differ between a
+  // float and a double computation; dy = 0 there makes both masks give the same gradient.
+  std::vector<T> dy = in.dy;
+  std::vector<double> abs_dy(static_cast<size_t>(e.c)), abs_dy_xhat(static_cast<size_t>(e.c));
+  for (int64_t n = 0; n < e.n; ++n)
+    for (int64_t c = 0; c < e.c; ++c)
+      for (int64_t s = 0; s < e.s; ++s) {
+        const size_t i = offset(e, n, c, s);
+        const double xhat = (static_cast<double>(in.x[i]) - in.mean[c]) * in.invstd[c];
+        if (relu && std::abs(in.gamma[c] * xhat + in.beta[c]) < 1e-3) dy[i] = T(0);
+        abs_dy[c] += std::abs(static_cast<double>(dy[i]));
+        abs_dy_xhat[c] += std::abs(static_cast<double>(dy[i]) * xhat);
+      }
+  for (bool want_dx : {true, false}) {
+    const auto ref =
+        run_backward(kernels::reference_kernels<T>(), kc, in, dy, relu, through_stats, want_dx);
+    const auto got = run_backward(opt, kc, in, dy, relu, through_stats, want_dx);
+    const std::string what = std::string(opt.name) + " backward relu=" + std::to_string(relu) +
+                             " through_stats=" + std::to_string(through_stats) +
+                             " dx=" + std::to_string(want_dx) + " " + kc.name();
+    // Sums of M float products, partial sums in float over at most 64 values per lane: the error
+    // stays below 2e-6 of the sum of the magnitudes of the terms.
+    for (size_t c = 0; c < ref.dbeta.size(); ++c) {
+      EXPECT_NEAR(got.dbeta[c], ref.dbeta[c], tol<T>(2e-6) * abs_dy[c] + 1e-12)
+          << what << " dbeta channel " << c;
+      EXPECT_NEAR(got.dgamma[c], ref.dgamma[c], tol<T>(2e-6) * abs_dy_xhat[c] + 1e-12)
+          << what << " dgamma channel " << c;
+    }
+    // dx = k * (dy - dbeta / M - xhat * dgamma / M) with k = gamma * invstd up to ~5 and terms up
+    // to ~20: a few float roundings of that size.
+    if (!want_dx) continue;
+    expect_close<T, T>(got.dx, ref.dx, tol<T>(5e-5), tol<T>(5e-5), what + " dx");
+    // In place (dx = dy) takes other tail paths; the result must be the same bits.
+    std::vector<T> in_place = dy;
+    std::vector<double> dgamma(ref.dgamma.size()), dbeta(ref.dbeta.size());
+    opt.backward(in.x.data(), in_place.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
+                 in.beta.data(), relu, through_stats, in_place.data(), dgamma.data(), dbeta.data());
+    EXPECT_TRUE(in_place == got.dx) << what << " in place";
+  }
+}
+
+class KernelsVsReference : public testing::TestWithParam<CpuIsa> {
+ protected:
+  void SetUp() override {
+    if (!kernels::cpu_supports(GetParam())) {
+      GTEST_SKIP() << "this CPU cannot run the " << kernels::to_string(GetParam()) << " kernels";
+    }
+  }
+};
+
+TEST_P(KernelsVsReference, ForwardTrainFloat) {
+  for (const KernelCase& kc : shape_grid())
+    for (bool relu : {false, true})
+      check_forward_train(kernels::cpu_kernels<float>(GetParam()), kc, relu);
+}
+
+TEST_P(KernelsVsReference, ForwardInferFloat) {
+  for (const KernelCase& kc : shape_grid())
+    for (bool relu : {false, true})
+      check_forward_infer(kernels::cpu_kernels<float>(GetParam()), kc, relu);
+}
+
+TEST_P(KernelsVsReference, BackwardFloat) {
+  for (const KernelCase& kc : shape_grid())
+    for (bool relu : {false, true})
+      for (bool through : {true, false})
+        check_backward(kernels::cpu_kernels<float>(GetParam()), kc, relu, through);
+}
+
+TEST_P(KernelsVsReference, AllOpsDouble) {
+  const auto& k = kernels::cpu_kernels<double>(GetParam());
+  for (const KernelCase& kc : shape_grid()) {
+    for (bool relu : {false, true}) {
+      check_forward_train(k, kc, relu);
+      check_forward_infer(k, kc, relu);
+      check_backward(k, kc, relu, true);
+    }
+  }
+}
+
+// The AVX-512 build's 16-float vectors, runnable on any x86-64 (wide_vector_kernels.cpp).
+TEST(KernelsVsReferenceWideVectors, AllOpsFloat) {
+  const auto& kf = kernels::wide_baseline::kernel_set<float>();
+  for (const KernelCase& kc : shape_grid()) {
+    for (bool relu : {false, true}) {
+      check_forward_train(kf, kc, relu);
+      check_forward_infer(kf, kc, relu);
+      for (bool through : {true, false}) check_backward(kf, kc, relu, through);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, KernelsVsReference,
+                         testing::Values(CpuIsa::kScalar, CpuIsa::kAvx2, CpuIsa::kAvx512),
+                         [](const testing::TestParamInfo<CpuIsa>& info) {
+                           return std::string(kernels::to_string(info.param));
+                         });
+
+}  // namespace
+}  // namespace bnorm::test
