@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean
+.PHONY: all setup configure build run test test-sanitize check clean bench
 
 all: build
 
@@ -29,6 +29,11 @@ test-sanitize: setup
 
 check:
 	scripts/check
+
+# The full `bnorm bench` run (see docs/bench.md; tens of minutes on 2 cores): the table goes to
+# build/bench.txt and the terminal, the rows to build/bench.json.
+bench: build
+	./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json | tee build/bench.txt
 
 clean:
 	rm -rf build

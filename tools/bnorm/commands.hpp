@@ -1,0 +1,14 @@
+// The subcommands of the bnorm command line. Each lives in its own <name>_command.cpp and
+// registers itself on the app; adding a command is one new file plus one line in main.cpp.
+// A command's callback throws bnorm::Error for bad input or a failed run; main prints it as
+// "bnorm <command>: <message>" and exits 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bnorm::cli {
+
+// `bnorm bench`: BatchNorm against PyTorch and oneDNN, with STREAM bandwidth for scale.
+void add_bench_command(CLI::App& app);
+
+}  // namespace bnorm::cli
