@@ -30,10 +30,11 @@ test-sanitize: setup
 check:
 	scripts/check
 
-# The full `bnorm bench` run (see docs/bench.md; tens of minutes on 2 cores): the table goes to
-# build/bench.txt and the terminal, the rows to build/bench.json.
+# The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
+# build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...
+BENCH_ARGS ?=
 bench: build
-	./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json | tee build/bench.txt
+	./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS) | tee build/bench.txt
 
 clean:
 	rm -rf build

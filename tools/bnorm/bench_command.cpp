@@ -15,7 +15,7 @@ namespace {
 
 struct BenchArgs {
   std::vector<int> threads = {1, 2};
-  int reps = 0;  // 0: 20, or 3 with --quick
+  int reps = 0;  // 0: 10, or 3 with --quick
   bool quick = false;
   std::vector<std::string> shapes;
   std::vector<std::string> ops;
@@ -31,7 +31,7 @@ struct BenchArgs {
 
 bench::BenchOptions to_options(const BenchArgs& a) {
   bench::BenchOptions o{.threads = a.threads,
-                        .reps = a.reps > 0 ? a.reps : (a.quick ? 3 : 20),
+                        .reps = a.reps > 0 ? a.reps : (a.quick ? 3 : 10),
                         .cold_mib = a.cold_mib,
                         .stream_reps = a.quick ? 3 : 10,
                         .python = a.python,
@@ -83,7 +83,7 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--reps", args->reps,
-                  "Timed calls per contender and case (default 20; 3 with --quick)");
+                  "Timed calls per contender and case (default 10; 3 with --quick)");
   cmd->add_flag("--quick", args->quick, "Smoke run: two small shapes, 3 reps, small STREAM arrays");
   cmd->add_option("--shapes", args->shapes,
                   "Shapes, comma-separated: fc_256x1024, fc_60x100, conv_32x64x56x56, "

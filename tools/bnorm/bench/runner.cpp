@@ -148,11 +148,15 @@ BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
     }
   }
 
+  const auto start = std::chrono::steady_clock::now();
   for (const Shape& shape : o.shapes) {
     for (Layout layout : shape.layouts()) {
       for (Op op : o.ops) {
         if (log) {
-          *log << fmt::format("{} {} {}\n", shape.name, layout_name(layout), to_string(op));
+          const double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          *log << fmt::format("[{:5.0f} s] {} {} {}\n", elapsed, shape.name, layout_name(layout),
+                              to_string(op));
           log->flush();
         }
         const Problem problem = make_problem(shape, layout, op);

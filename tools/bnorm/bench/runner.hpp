@@ -18,7 +18,7 @@ struct BenchOptions {
   std::vector<Op> ops = {Op::kForwardTrain, Op::kForwardInfer, Op::kBackward};
   std::vector<int> threads = {1, 2};
   std::vector<bool> cold = {false, true};  // hot, then cold cache
-  int reps = 20;
+  int reps = 10;
   int cold_mib = 128;
   size_t stream_bytes = size_t{256} << 20;  // each of STREAM's three arrays
   int stream_reps = 10;
