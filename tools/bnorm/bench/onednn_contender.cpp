@@ -1,9 +1,9 @@
 // oneDNN (v2 API, 2.6) in-process, in two declarations of the same problem:
 //  - plain: the problem's own layout (nc, nchw, nhwc);
 //  - best: what oneDNN's fast kernels need. N x C becomes N x C x 1 x 1 nhwc (same bytes; plain nc
-//    falls back to a slow generic kernel), NCHW becomes blocked nChw16c (different bytes: x and dy
-//    are reordered once at prepare, outputs reordered back only for the check; shown, but not an
-//    anchor), nhwc already is the best and is not repeated.
+//    falls back to a slow generic kernel), NCHW becomes blocked nChw16c, nChw8c without AVX-512
+//    (different bytes: x and dy are reordered once at prepare, outputs reordered back only for the
+//    check; shown, but not an anchor), nhwc already is the best and is not repeated.
 // oneDNN keeps no running statistics; its 2.6 backward wants the shift argument even unused.
 // Built without oneDNN, the contender reports itself missing.
 #include <chrono>
@@ -35,7 +35,10 @@ class OneDnnContender final : public Contender {
   std::string details() const override {
     const dnnl_version_t* v = dnnl_version();
     return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-           std::to_string(v->patch) + (best_ ? ", nc as nx1x1 nhwc, nchw as nChw16c" : "");
+           std::to_string(v->patch) +
+           (best_ ? std::string(", nc as nx1x1 nhwc, nchw as ") +
+                        (blocked_tag() == Tag::nChw16c ? "nChw16c" : "nChw8c")
+                  : "");
   }
   std::string kernel_name() const override { return impl_; }
   bool same_memory_layout() const override { return !blocked_; }
@@ -54,7 +57,7 @@ class OneDnnContender final : public Contender {
         break;
       case Layout::kChannelsFirst:
         blocked_ = best_;
-        tag = best_ ? Tag::nChw16c : Tag::nchw;
+        tag = best_ ? blocked_tag() : Tag::nchw;
         break;
       case Layout::kChannelsLast:
         if (best_) return false;  // the plain declaration is already oneDNN's best
@@ -179,6 +182,12 @@ class OneDnnContender final : public Contender {
   static std::vector<float> values_of(const memory& m) {
     const auto* v = static_cast<const float*>(m.get_data_handle());
     return {v, v + m.get_desc().get_size() / sizeof(float)};
+  }
+
+  // oneDNN's jit kernels block channels by the vector width: 16 floats with AVX-512, 8 with AVX2
+  // (nChw16c on an AVX2 machine falls back to its reference kernel).
+  static Tag blocked_tag() {
+    return __builtin_cpu_supports("avx512f") ? Tag::nChw16c : Tag::nChw8c;
   }
 
   bool best_;

@@ -27,8 +27,11 @@ std::string cell(const ContenderResult& c) {
     if (c.status.starts_with("wrong")) return "WRONG";
     return c.status.starts_with("error") ? "ERROR" : c.status;
   }
-  return fmt::format("{:.4g}{} ±{:.0f}%", c.timing->median_us, c.anchor ? "" : "*",
-                     c.timing->spread_pct);
+  const double us = c.timing->median_us;
+  const std::string value = us >= 100  ? fmt::format("{:.0f}", us)
+                            : us >= 10 ? fmt::format("{:.1f}", us)
+                                       : fmt::format("{:.2f}", us);
+  return fmt::format("{}{} ±{:.0f}%", value, c.anchor ? "" : "*", c.timing->spread_pct);
 }
 
 std::string speedup(const std::optional<double>& other, const std::optional<double>& bnorm) {
@@ -144,6 +147,7 @@ nlohmann::json to_json(const BenchReport& report) {
         cj["min_us"] = c.timing->min_us;
         cj["spread_pct"] = c.timing->spread_pct;
         cj["reps"] = c.timing->reps;
+        cj["speedup_of_bnorm"] = or_null(ratio(c.timing->median_us, r.bnorm_us));
       }
       if (c.name == "bnorm") row["bnorm_kernel"] = c.kernel;
       row["contenders"][c.name] = cj;
