@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean bench-mlp
+.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp
 
 all: build
 
@@ -34,6 +34,12 @@ check:
 # Steps/s of the paper's MLP, bnorm vs PyTorch (table + build/release/bench-mlp.json).
 bench-mlp: build
 	scripts/bench_mlp --build $(BUILD)
+
+# The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
+# build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...
+BENCH_ARGS ?=
+bench: build
+	./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS) | tee build/bench.txt
 
 clean:
 	rm -rf build

@@ -8,6 +8,9 @@
 
 namespace bnorm::cli {
 
+// `bnorm bench`: BatchNorm against PyTorch and oneDNN, with STREAM bandwidth for scale.
+void add_bench_command(CLI::App& app);
+
 // `bnorm fig1`: Figure 1 of the paper (experiment E1), metrics and an HTML report.
 void add_fig1_command(CLI::App& app);
 

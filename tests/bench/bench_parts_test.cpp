@@ -1,0 +1,137 @@
+// The pieces of `bnorm bench` on their own: STREAM, statistics, the output check, shapes, and
+// every in-process contender (bnorm, both oneDNN declarations) against the reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "bnorm/error.hpp"
+#include "contender.hpp"
+#include "problem.hpp"
+#include "stats.hpp"
+#include "stream.hpp"
+#include "verify.hpp"
+
+namespace bnorm::bench {
+namespace {
+
+TEST(Stream, RatesArePositiveAndBelowAnyRealMachine) {
+  const StreamResult s = measure_stream(1, size_t{4} << 20, 2);
+  for (double gbs : {s.copy_gbs, s.scale_gbs, s.triad_gbs}) {
+    EXPECT_TRUE(std::isfinite(gbs));
+    EXPECT_GT(gbs, 0.05);
+    EXPECT_LT(gbs, 10000.0);  // 10 TB/s: the timer or byte count would be broken
+  }
+  EXPECT_EQ(s.threads, 1);
+  EXPECT_EQ(s.array_bytes, size_t{4} << 20);
+}
+
+TEST(Stream, TwoThreadsGiveTheSameResult) {
+  // measure_stream checks the arrays' final values itself and throws when they are wrong.
+  EXPECT_NO_THROW(measure_stream(2, size_t{1} << 20, 3));
+}
+
+TEST(Stream, RejectsEmptyArrays) { EXPECT_THROW(measure_stream(1, 0, 1), Error); }
+
+TEST(Stats, MedianMinAndInterquartileSpread) {
+  const TimingSummary t = summarize({5, 1, 4, 2, 3});
+  EXPECT_EQ(t.reps, 5);
+  EXPECT_DOUBLE_EQ(t.median_us, 3.0);
+  EXPECT_DOUBLE_EQ(t.min_us, 1.0);
+  EXPECT_DOUBLE_EQ(t.spread_pct, 100.0 * (4.0 - 2.0) / 3.0);
+  EXPECT_DOUBLE_EQ(summarize({1, 2, 3, 4}).median_us, 2.5);
+  EXPECT_THROW(summarize({}), Error);
+}
+
+TEST(Verify, NamesTheFirstBadElement) {
+  Outputs want{.y = {1.0f, 2.0f, 3.0f, 4.0f}};
+  Outputs got = want;
+  EXPECT_EQ(compare_outputs(got, want), "");
+  got.y[2] = 3.1f;
+  const std::string bad = compare_outputs(got, want);
+  EXPECT_NE(bad.find("y[2]"), std::string::npos) << bad;
+  got.y[2] = NAN;
+  EXPECT_NE(compare_outputs(got, want), "");
+  got.y.pop_back();
+  EXPECT_NE(compare_outputs(got, want).find("expected 4 elements"), std::string::npos);
+}
+
+TEST(Verify, ReductionsAreJudgedByTheirLargestValue) {
+  // dgamma sums M values: an absolute error small against the largest entry is rounding.
+  const Outputs want{.dx = {0.0f}, .dgamma = {1000.0f, 0.001f}, .dbeta = {0.0f}};
+  Outputs got = want;
+  got.dgamma[1] = 0.5f;  // 0.5 off, against a tolerance of 2e-3 * 1001
+  EXPECT_EQ(compare_outputs(got, want), "");
+  got.dgamma[1] = 5.0f;
+  EXPECT_NE(compare_outputs(got, want).find("dgamma[1]"), std::string::npos);
+}
+
+TEST(Shapes, NamesAndPlainDims) {
+  EXPECT_EQ(parse_shape("fc_256x1024").dims, (std::vector<int64_t>{256, 1024}));
+  EXPECT_EQ(parse_shape("8x32x14x14").name, "conv_8x32x14x14");
+  EXPECT_EQ(parse_shape("60x100").layouts().size(), 1u);
+  EXPECT_EQ(parse_shape("conv_2x3x4x5").layouts().size(), 2u);
+  for (const char* bad : {"", "fc_", "60", "60x", "0x5", "2x3x4", "ax3", "60x100x", "1x5"}) {
+    EXPECT_THROW(parse_shape(bad), Error) << bad;
+  }
+  EXPECT_EQ(default_shapes().size(), 5u);
+  EXPECT_DOUBLE_EQ(compulsory_bytes(Op::kForwardTrain, 10), 80.0);
+  EXPECT_DOUBLE_EQ(compulsory_bytes(Op::kBackward, 10), 120.0);
+}
+
+TEST(Problem, ReferenceTrainingForwardIsNormalized) {
+  // Per channel, y has mean beta and standard deviation gamma (biased, eps aside).
+  const Problem p = make_problem(parse_shape("7x3x5x5"), Layout::kChannelsLast, Op::kForwardTrain);
+  for (int64_t c = 0; c < 3; ++c) {
+    double sum = 0, sq = 0;
+    int64_t m = 0;
+    for (size_t i = static_cast<size_t>(c); i < p.reference.y.size(); i += 3, ++m) {
+      sum += p.reference.y[i];
+      sq += p.reference.y[i] * p.reference.y[i];
+    }
+    const double mean = sum / m, sd = std::sqrt(sq / m - mean * mean);
+    EXPECT_NEAR(mean, p.beta[c], 1e-4);
+    EXPECT_NEAR(sd, p.gamma[c], 1e-3);
+  }
+}
+
+// Every in-process contender, on every layout and op at odd sizes: its untimed call matches the
+// reference. A contender that does not apply (oneDNN best for nhwc) says so.
+TEST(Contenders, InProcessOnesMatchTheReference) {
+  std::vector<std::unique_ptr<Contender>> all;
+  all.push_back(make_bnorm_contender(1));
+  all.push_back(make_onednn_contender(false, 1));
+  all.push_back(make_onednn_contender(true, 1));
+  for (const char* shape : {"33x17", "3x5x7x9", "2x33x4x4"}) {
+    const Shape s = parse_shape(shape);
+    for (Layout layout : s.layouts()) {
+      for (Op op : {Op::kForwardTrain, Op::kForwardInfer, Op::kBackward}) {
+        const Problem p = make_problem(s, layout, op);
+        for (auto& c : all) {
+          if (!c->missing_reason().empty()) {
+            GTEST_LOG_(INFO) << c->name() << " missing: " << c->missing_reason();
+            continue;
+          }
+          c->set_threads(1);
+          if (!c->prepare(p)) {
+            EXPECT_TRUE(c->name() == "onednn-best" && layout == Layout::kChannelsLast);
+            continue;
+          }
+          EXPECT_EQ(compare_outputs(c->check(), p.reference, 1e-4), "")
+              << c->name() << " " << shape << " " << layout_name(layout) << " " << to_string(op);
+          EXPECT_GT(c->run_us(false), 0.0);
+          EXPECT_GT(c->run_us(true), 0.0);
+          c->release();
+        }
+      }
+    }
+  }
+}
+
+TEST(Contenders, MissingOneSaysWhy) {
+  const auto c = make_missing_contender("torch", "left out");
+  EXPECT_EQ(c->name(), "torch");
+  EXPECT_EQ(c->missing_reason(), "left out");
+}
+
+}  // namespace
+}  // namespace bnorm::bench

@@ -1,0 +1,147 @@
+// The bnorm program as a user meets it: exit codes (0 ok, 1 failed run, 2 usage), one-line
+// messages, and a --quick smoke run of `bnorm bench` whose JSON must have a full row per case.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CliResult run_cli(const std::string& args) {
+  const std::string base = std::string(BNORM_TEST_TMP) + "/cli_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const std::string cmd =
+      std::string(BNORM_CLI) + " " + args + " >" + base + ".out 2>" + base + ".err";
+  const int status = std::system(cmd.c_str());
+  return {.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          .out = slurp(base + ".out"),
+          .err = slurp(base + ".err")};
+}
+
+size_t lines(const std::string& s) {
+  size_t n = 0;
+  for (char ch : s) n += ch == '\n';
+  return n;
+}
+
+TEST(Cli, HelpExitsZeroAndListsBench) {
+  const CliResult r = run_cli("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("bench"), std::string::npos) << r.out;
+  const CliResult b = run_cli("bench --help");
+  EXPECT_EQ(b.exit_code, 0);
+  EXPECT_NE(b.out.find("--threads"), std::string::npos) << b.out;
+}
+
+TEST(Cli, UsageErrorsExitTwoWithOneLine) {
+  for (const char* args : {"", "frobnicate", "bench --nope", "bench --reps", "bench --reps abc",
+                           "bench --threads x"}) {
+    const CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << "'" << args << "': " << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << "'" << args << "': " << r.err;
+    EXPECT_EQ(r.err.rfind("bnorm: ", 0), 0u) << r.err;
+  }
+}
+
+TEST(Cli, BadValuesExitOneNamingTheCommandAndTheValue) {
+  const struct {
+    const char* args;
+    const char* says;
+  } cases[] = {
+      {"bench --threads 0", "got 0"},         {"bench --shapes 3x0", "'3x0'"},
+      {"bench --ops sideways", "'sideways'"}, {"bench --cache lukewarm", "'lukewarm'"},
+      {"bench --reps -3", "got -3"},
+  };
+  for (const auto& c : cases) {
+    const CliResult r = run_cli(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args << ": " << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << c.args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("bnorm bench: [bench] expected", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+}
+
+TEST(Cli, UnwritableJsonIsAFailedRun) {
+  const CliResult r = run_cli(
+      "bench --quick --shapes 4x3 --ops fwd_infer --threads 1 --cache hot --reps 1 --no-torch "
+      "--stream-mib 1 --cold-mib 1 --json /nonexistent-dir/x.json");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent-dir/x.json"), std::string::npos) << r.err;
+}
+
+// The smoke run: every contender, two tiny shapes (3 shape-layouts), 3 ops, 2 thread counts, hot
+// and cold: 36 rows, each with every key; no contender may fail its check against the reference.
+TEST(BenchSmoke, JsonHasEveryKeyAndARowPerCase) {
+  const std::string json_path = std::string(BNORM_TEST_TMP) + "/smoke.json";
+  std::remove(json_path.c_str());
+  const CliResult r = run_cli(
+      "bench --quick --shapes 6x5,4x3x5x5 --reps 2 --threads 1,2 "
+      "--cold-mib 4 --stream-mib 4 --json " +
+      json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("STREAM"), std::string::npos);
+  EXPECT_NE(r.out.find("conv_4x3x5x5"), std::string::npos) << r.out;
+
+  const nlohmann::json j = nlohmann::json::parse(slurp(json_path));
+  ASSERT_EQ(j.at("stream").size(), 2u);
+  for (const auto& s : j["stream"]) EXPECT_GT(s.at("scale_gbs").get<double>(), 0.0);
+
+  std::set<std::string> available;
+  for (const auto& c : j.at("contenders")) {
+    if (c.at("available").get<bool>()) {
+      available.insert(c.at("name").get<std::string>());
+    } else {
+      EXPECT_FALSE(c.at("missing").get<std::string>().empty()) << c.dump();  // says why
+    }
+  }
+  ASSERT_EQ(j.at("contenders").size(), 5u);
+  EXPECT_TRUE(available.count("bnorm"));
+
+  const auto& rows = j.at("rows");
+  ASSERT_EQ(rows.size(), 36u);
+  std::set<std::string> cases;
+  for (const auto& row : rows) {
+    for (const char* key : {"shape", "layout", "op", "threads", "cache", "bnorm_us", "torch_us",
+                            "onednn_us", "best_anchor_us", "pct_of_stream"}) {
+      EXPECT_TRUE(row.contains(key)) << key << " missing in " << row.dump();
+    }
+    cases.insert(row["shape"].get<std::string>() + row["layout"].get<std::string>() +
+                 row["op"].get<std::string>() + std::to_string(row["threads"].get<int>()) +
+                 row["cache"].get<std::string>());
+    EXPECT_GT(row["bnorm_us"].get<double>(), 0.0) << row.dump();
+    EXPECT_GT(row["pct_of_stream"].get<double>(), 0.0) << row.dump();
+    if (available.count("torch")) {
+      EXPECT_TRUE(row["torch_us"].is_number()) << row.dump();
+    }
+    if (available.count("onednn")) {
+      EXPECT_TRUE(row["onednn_us"].is_number()) << row.dump();
+    }
+    for (const auto& [name, c] : row.at("contenders").items()) {
+      const auto status = c.at("status").get<std::string>();
+      EXPECT_TRUE(status == "ok" || status == "n/a" || status == "missing")
+          << name << " in " << row.dump();
+      EXPECT_EQ(status == "missing", !available.count(name)) << name;
+    }
+  }
+  EXPECT_EQ(cases.size(), 36u);  // one row per case, none twice
+}
+
+}  // namespace

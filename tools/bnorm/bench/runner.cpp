@@ -1,0 +1,221 @@
+// run_bench: for each problem (shape x layout x op) every contender is prepared once; then for
+// each thread count it is checked against the reference, and for each cache state the timed calls
+// rotate through the contenders rep by rep.
+#include "runner.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <thread>
+
+#include "bnorm/error.hpp"
+#include "contender.hpp"
+#include "verify.hpp"
+
+namespace bnorm::bench {
+namespace {
+
+void validate(const BenchOptions& o) {
+  if (o.shapes.empty() || o.ops.empty() || o.threads.empty() || o.cold.empty()) {
+    throw Error("[bench] expected at least one shape, op, thread count and cache state, got none");
+  }
+  for (int t : o.threads) {
+    if (t < 1) throw Error(fmt::format("[bench] expected thread counts >= 1, got {}", t));
+  }
+  if (o.reps < 1) throw Error(fmt::format("[bench] expected --reps >= 1, got {}", o.reps));
+  if (o.cold_mib < 1) {
+    throw Error(fmt::format("[bench] expected a cold-cache buffer >= 1 MiB, got {}", o.cold_mib));
+  }
+}
+
+std::vector<std::unique_ptr<Contender>> make_contenders(const BenchOptions& o) {
+  std::vector<std::unique_ptr<Contender>> all;
+  all.push_back(make_bnorm_contender(o.cold_mib));
+  if (o.with_torch) {
+    all.push_back(make_torch_contender(o.python, o.torch_worker, "", o.cold_mib, 1));
+    // ATEN_CPU_CAPABILITY=avx512 on a CPU without it dies of SIGILL on the first kernel.
+    if (__builtin_cpu_supports("avx512f")) {
+      all.push_back(make_torch_contender(o.python, o.torch_worker, "avx512", o.cold_mib, 2));
+    } else {
+      all.push_back(make_missing_contender("torch-avx512", "this CPU has no AVX-512 (avx512f)"));
+    }
+  } else {
+    all.push_back(make_missing_contender("torch", "left out with --no-torch"));
+    all.push_back(make_missing_contender("torch-avx512", "left out with --no-torch"));
+  }
+  if (o.with_onednn) {
+    all.push_back(make_onednn_contender(false, o.cold_mib));
+    all.push_back(make_onednn_contender(true, o.cold_mib));
+  } else {
+    all.push_back(make_missing_contender("onednn", "left out with --no-onednn"));
+    all.push_back(make_missing_contender("onednn-best", "left out with --no-onednn"));
+  }
+  return all;
+}
+
+// Per problem: which contenders take part, and what went wrong for those that do not.
+struct Entry {
+  Contender* contender;
+  std::string status;     // "ok" while it takes part
+  bool prepared = false;  // for the current thread count
+  bool anchor = true;
+  std::string kernel;
+  std::vector<double> samples;
+};
+
+// Lets the OpenMP pool of the process that ran last go to sleep before another process runs, so
+// one contender's spinning threads do not steal the cores of the next.
+void settle_if_switching(int& last_process, int process) {
+  if (last_process != process && last_process >= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  last_process = process;
+}
+
+CaseResult summarize_case(const Problem& p, int threads, bool cold,
+                          const std::vector<Entry>& entries,
+                          const std::vector<StreamResult>& stream) {
+  CaseResult r{.shape = p.shape.name,
+               .layout = std::string(layout_name(p.layout)),
+               .op = std::string(to_string(p.op)),
+               .threads = threads,
+               .cache = cold ? "cold" : "hot",
+               .numel = p.shape.numel(),
+               .bytes = compulsory_bytes(p.op, p.shape.numel())};
+  auto keep_min = [](std::optional<double>& slot, double v) {
+    if (!slot || v < *slot) slot = v;
+  };
+  for (const Entry& e : entries) {
+    ContenderResult c{
+        .name = e.contender->name(), .status = e.status, .kernel = e.kernel, .anchor = e.anchor};
+    if (e.status == "ok" && !e.samples.empty()) c.timing = summarize(e.samples);
+    if (c.timing) {
+      const double us = c.timing->median_us;
+      if (c.name == "bnorm") {
+        r.bnorm_us = us;
+      } else if (c.name.starts_with("torch")) {
+        keep_min(r.torch_us, us);
+      } else if (c.anchor) {
+        keep_min(r.onednn_us, us);
+      }
+      if (c.name != "bnorm" && c.anchor && (!r.best_anchor_us || us < *r.best_anchor_us)) {
+        r.best_anchor_us = us;
+        r.best_anchor = c.name;
+      }
+    }
+    r.contenders.push_back(std::move(c));
+  }
+  if (r.bnorm_us) {
+    const double gbs = r.bytes / (*r.bnorm_us * 1e-6) / 1e9;
+    r.pct_of_stream = 100.0 * gbs / stream_scale_gbs(stream, threads);
+  }
+  return r;
+}
+
+}  // namespace
+
+double stream_scale_gbs(const std::vector<StreamResult>& stream, int threads) {
+  const StreamResult* best = nullptr;
+  for (const StreamResult& s : stream) {
+    if (best == nullptr || std::abs(s.threads - threads) < std::abs(best->threads - threads)) {
+      best = &s;
+    }
+  }
+  return best != nullptr ? best->scale_gbs : 0.0;
+}
+
+BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
+  validate(o);
+  BenchReport report{.reps = o.reps, .cold_mib = o.cold_mib};
+  for (int t : o.threads) {
+    report.stream.push_back(measure_stream(t, o.stream_bytes, o.stream_reps));
+    if (log) {
+      const StreamResult& s = report.stream.back();
+      *log << fmt::format("STREAM {} thread(s): copy {:.1f}, scale {:.1f}, triad {:.1f} GB/s\n", t,
+                          s.copy_gbs, s.scale_gbs, s.triad_gbs);
+    }
+  }
+  const auto contenders = make_contenders(o);
+  for (const auto& c : contenders) {
+    report.contenders.push_back(
+        {.name = c->name(), .missing = c->missing_reason(), .details = c->details()});
+    if (log && !c->missing_reason().empty()) {
+      *log << fmt::format("{}: missing ({})\n", c->name(), c->missing_reason());
+    }
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  for (const Shape& shape : o.shapes) {
+    for (Layout layout : shape.layouts()) {
+      for (Op op : o.ops) {
+        if (log) {
+          const double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          *log << fmt::format("[{:5.0f} s] {} {} {}\n", elapsed, shape.name, layout_name(layout),
+                              to_string(op));
+          log->flush();
+        }
+        const Problem problem = make_problem(shape, layout, op);
+        std::vector<Entry> entries;
+        for (const auto& c : contenders) {
+          entries.push_back({.contender = c.get(), .status = "missing"});
+        }
+
+        for (int threads : o.threads) {
+          // bnorm's and oneDNN's OpenMP pools. Set before prepare: oneDNN may size its parallel
+          // regions when the primitive is created.
+          omp_set_num_threads(threads);
+          for (Entry& e : entries) {
+            Contender& c = *e.contender;
+            if (!c.missing_reason().empty()) continue;
+            e.status = "ok";
+            try {
+              c.set_threads(threads);
+              e.prepared = c.prepare(problem);
+              if (!e.prepared) {
+                e.status = "n/a";
+                continue;
+              }
+              e.anchor = c.same_memory_layout();
+              e.kernel = c.kernel_name();
+              const std::string bad = compare_outputs(c.check(), problem.reference);
+              if (!bad.empty()) e.status = "wrong: " + bad;
+            } catch (const std::exception& ex) {
+              e.status = std::string("error: ") + ex.what();
+            }
+            if (log && e.status != "ok" && e.status != "n/a") {
+              *log << fmt::format("  {} at {} thread(s): {}\n", c.name(), threads, e.status);
+            }
+          }
+          for (bool cold : o.cold) {
+            for (Entry& e : entries) e.samples.clear();
+            int last_process = -1;
+            for (int rep = 0; rep < o.reps; ++rep) {
+              for (size_t k = 0; k < entries.size(); ++k) {
+                Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
+                if (e.status != "ok") continue;
+                try {
+                  settle_if_switching(last_process, e.contender->process());
+                  e.samples.push_back(e.contender->run_us(cold));
+                } catch (const std::exception& ex) {
+                  e.status = std::string("error: ") + ex.what();
+                }
+              }
+            }
+            report.cases.push_back(summarize_case(problem, threads, cold, entries, report.stream));
+          }
+        }
+        for (const auto& c : contenders) {
+          if (c->missing_reason().empty()) c->release();
+        }
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace bnorm::bench
