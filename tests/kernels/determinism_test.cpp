@@ -48,6 +48,7 @@ TEST_P(Determinism, OneTwoAndThreeThreadsGiveIdenticalBits) {
       {{.n = 300, .c = 257, .s = 1, .layout = Layout::kNC}, 1},
       {{.n = 8, .c = 40, .s = 225, .layout = Layout::kChannelsLast}, 2},
       {{.n = 32, .c = 16, .s = 144, .layout = Layout::kChannelsFirst}, 3},
+      {{.n = 4, .c = 70, .s = 300, .layout = Layout::kChannelsFirst}, 5},   // channel groups
       {{.n = 6, .c = 1, .s = 50000, .layout = Layout::kChannelsFirst}, 4},  // split channel
   };
   const int saved = omp_get_max_threads();

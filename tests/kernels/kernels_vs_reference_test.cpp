@@ -39,6 +39,8 @@ std::vector<KernelCase> shape_grid() {
   for (int64_t s : {2, 7, 15, 16, 17, 31, 32, 33, 49, 196, 2049})
     add(5, 3, s, Layout::kChannelsFirst);
   add(1, 1, 1000, Layout::kChannelsFirst);
+  add(3, 40, 17, Layout::kChannelsFirst);     // channels in groups of 2
+  add(2, 70, 9, Layout::kChannelsFirst);      // groups of 4, the last one shorter
   add(2, 1, 140000, Layout::kChannelsFirst);  // a channel too large for cache: split into items
   add(9, 2, 33333, Layout::kChannelsFirst);   // split, strips not a multiple of the item size
   return cases;
