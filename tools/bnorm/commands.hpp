@@ -10,5 +10,7 @@ namespace bnorm::cli {
 
 // `bnorm fig1`: Figure 1 of the paper (experiment E1), metrics and an HTML report.
 void add_fig1_command(CLI::App& app);
+// `bnorm paper <id>`: the paper's claims E2-E11 measured, CSVs, an HTML report and summary.json.
+void add_paper_command(CLI::App& app);
 
 }  // namespace bnorm::cli

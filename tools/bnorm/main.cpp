@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   CLI::App app{"bnorm: Batch Normalization, exact and fast, and the paper's experiments"};
   app.require_subcommand(1);
   bnorm::cli::add_fig1_command(app);
+  bnorm::cli::add_paper_command(app);
 
   try {
     app.parse(argc, argv);
