@@ -13,5 +13,7 @@ void add_bench_command(CLI::App& app);
 
 // `bnorm fig1`: Figure 1 of the paper (experiment E1), metrics and an HTML report.
 void add_fig1_command(CLI::App& app);
+// `bnorm paper <id>`: the paper's claims E2-E11 measured, CSVs, an HTML report and summary.json.
+void add_paper_command(CLI::App& app);
 
 }  // namespace bnorm::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bnorm::cli::add_fig1_command(app);
   bnorm::cli::add_bench_command(app);
+  bnorm::cli::add_paper_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,104 @@
+// `bnorm paper <id>`: the paper's claims E2, E3, E4, E5, E9, E11 (or `all`) measured on real data;
+// writes one CSV per experiment, report.html and summary.json into --out and prints each verdict.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bnorm/error.hpp"
+#include "commands.hpp"
+#include "data/dataset.hpp"
+#include "experiments/paper_experiments.hpp"
+#include "experiments/paper_output.hpp"
+#include "nn/threads.hpp"
+
+namespace bnorm::cli {
+namespace {
+
+struct PaperArgs {
+  std::string id;
+  experiments::PaperSettings settings;
+  bool quiet = false;
+  std::string out = "out/paper";
+  std::string data_dir;
+};
+
+void run(const PaperArgs& a) {
+  std::vector<std::string> ids;
+  if (a.id == "all" || a.id == "ALL") {
+    for (std::string_view id : experiments::paper_experiment_ids()) ids.emplace_back(id);
+  } else {
+    ids.push_back(a.id);
+  }
+  experiments::PaperSettings s = a.settings;
+  s.show_progress = !a.quiet;
+  nn::set_num_threads(s.threads);
+
+  const std::filesystem::path out(a.out);
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());
+
+  std::map<std::string, std::pair<data::Dataset, data::Dataset>> loaded;
+  std::vector<experiments::ExperimentResult> results;
+  for (const std::string& id : ids) {
+    const std::string name(experiments::paper_dataset(id));
+    if (!loaded.count(name)) {
+      loaded[name] = {data::load_dataset(name, data::Split::kTrain, a.data_dir),
+                      data::load_dataset(name, data::Split::kTest, a.data_dir)};
+    }
+    const auto& [train, test] = loaded[name];
+    results.push_back(experiments::run_paper_experiment(id, s, train, test));
+    // Written after every experiment, so a long suite leaves its finished part behind.
+    experiments::write_paper_outputs(out, results);
+    for (const experiments::ClaimResult& c : results.back().claims) {
+      std::printf("%-10s %s (%.1f s)\n  measured: %s\n  reproduced when: %s\n", c.id.c_str(),
+                  c.reproduced ? "REPRODUCED" : "NOT reproduced", c.wall_seconds,
+                  c.measured.c_str(), c.threshold.c_str());
+    }
+    std::fflush(stdout);
+  }
+  std::printf("report: %s\nsummary: %s\n", std::filesystem::absolute(out / "report.html").c_str(),
+              std::filesystem::absolute(out / "summary.json").c_str());
+}
+
+}  // namespace
+
+void add_paper_command(CLI::App& app) {
+  auto args = std::make_shared<PaperArgs>();
+  experiments::PaperSettings& s = args->settings;
+  std::vector<std::string> valid{"all"};
+  std::string listed = "all";
+  for (std::string_view id : experiments::paper_experiment_ids()) {
+    valid.emplace_back(id);
+    listed += ", " + std::string(id);
+  }
+  CLI::App* cmd = app.add_subcommand(
+      "paper", "The paper's claims measured (PAPER.md experiments E2, E3, E4, E5, E9, E11)");
+  cmd->add_option("id", args->id, "experiment: " + listed)
+      ->required()
+      ->check(CLI::IsMember(valid, CLI::ignore_case));
+  cmd->add_flag("--quick", s.quick, "the short form: a few minutes per experiment on 2 cores");
+  cmd->add_option("--seeds", s.seeds, "runs per model (seeds 1..N); default: per experiment")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", s.threads, "threads (OpenMP and OpenBLAS)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--lr", s.lrs,
+                  "E2's learning rates, comma-separated (default 0.01 x sqrt(10)^k, k = 0..7)")
+      ->delimiter(',');
+  cmd->add_option("--steps", s.steps, "training steps per run (default: per experiment)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", s.batch, "examples per step")->capture_default_str();
+  cmd->add_option("--test-limit", s.test_limit, "evaluate on the first N test images only");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "folder holding mnist/ and fashion-mnist/ (default: data/ for mnist, "
+                  "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
+  cmd->add_option("--out", args->out, "output directory")->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "no progress output");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace bnorm::cli
