@@ -103,9 +103,12 @@ void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run) {
                    {"probe_size", s.probe_size}};
   j["lr_sweep"] = nlohmann::ordered_json::array();
   for (const LrTrial& t : s.lr_sweep) {
-    j["lr_sweep"].push_back({{"lr", t.lr},
-                             {"final_acc_baseline", t.final_acc_baseline},
-                             {"diverged_at", t.diverged_at}});
+    j["lr_sweep"].push_back(
+        {{"lr", t.lr},
+         {"final_acc_baseline", t.final_acc_baseline},
+         {"diverged_at", t.diverged_at},
+         {"final_acc_bn",
+          t.final_acc_bn < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(t.final_acc_bn)}});
   }
   j["bn_diverged_at"] = run.bn_diverged_at;
   auto out = open_for_writing(path);
@@ -192,9 +195,11 @@ void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run) {
       rows.push_back({fixed(t.lr, 4),
                       t.diverged_at >= 0 ? "diverged at step " + std::to_string(t.diverged_at)
                                          : fixed(100 * t.final_acc_baseline, 2) + "%",
+                      t.final_acc_bn < 0 ? "not trained" : fixed(100 * t.final_acc_bn, 2) + "%",
                       t.lr == s.lr ? report::Cell("chosen", "pass") : report::Cell("")});
     }
-    r.table({"learning rate", "baseline's final test accuracy", ""}, rows);
+    r.table({"learning rate", "baseline's final test accuracy", "BN's final test accuracy", ""},
+            rows);
   }
   if (run.bn_diverged_at >= 0)
     r.paragraph("The BN network diverged at step " + std::to_string(run.bn_diverged_at) + ".");

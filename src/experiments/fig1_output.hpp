@@ -15,6 +15,7 @@ struct LrTrial {
   double lr = 0;
   double final_acc_baseline = 0;
   int64_t diverged_at = -1;  // first step with a non-finite training loss; -1: never
+  double final_acc_bn = -1;  // BN's final accuracy at this lr; -1: not trained at it
 };
 
 struct Fig1Settings {

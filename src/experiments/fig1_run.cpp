@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "bnorm/error.hpp"
 #include "data/batch_iterator.hpp"
@@ -50,6 +53,7 @@ void validate(const Fig1Settings& s, const Fig1Plan& plan, const data::Dataset& 
   require(train.features == test.features && train.count > 0 && test.count > 0,
           "training and test sets must be non-empty with the same number of features");
   require(!plan.lr_candidates.empty(), "no learning rate given");
+  require(plan.jobs >= 1, "jobs must be at least 1, got " + std::to_string(plan.jobs));
   for (double lr : plan.lr_candidates)
     require(lr > 0 && std::isfinite(lr),
             "learning rates must be positive, got " + std::to_string(lr));
@@ -71,7 +75,9 @@ Percentiles probe_percentiles(nn::Mlp& mlp, int64_t unit, std::span<const float>
 }
 
 Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Dataset& train,
-                const data::Dataset& test, std::span<const float> probe, bool show_progress) {
+                const data::Dataset& test, std::span<const float> probe, bool show_progress,
+                bool interactive) {
+  nn::set_num_threads(s.threads);  // per thread: OpenMP's thread count is a per-thread setting
   std::vector<int64_t> sizes{train.features};
   for (int64_t i = 0; i < kHiddenLayers; ++i) sizes.push_back(kHidden);
   sizes.push_back(data::kNumClasses);
@@ -108,7 +114,9 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   if (show_progress) {
     char label[64];
     std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
-    progress.emplace(nn::ProgressOptions{.label = label, .total = s.steps});
+    nn::ProgressOptions options{.label = label, .total = s.steps};
+    if (!interactive) options.interactive = false;
+    progress.emplace(options);
   }
   evaluate(0);
   for (int64_t step = 1; step <= s.steps; ++step) {
@@ -135,6 +143,38 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   return t;
 }
 
+// Runs task(0) ... task(n - 1) on `jobs` threads; rethrows the first exception.
+template <typename Task>
+void run_tasks(size_t n, int jobs, const Task& task) {
+  if (jobs <= 1 || n <= 1) {
+    for (size_t i = 0; i < n; ++i) task(i);
+    return;
+  }
+  std::mutex mutex;
+  size_t next = 0;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (;;) {
+      size_t i = 0;
+      {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (next == n || failure) return;
+        i = next++;
+      }
+      try {
+        task(i);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 0; j < jobs && static_cast<size_t>(j) < n; ++j) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
 // "Best" for the baseline: its final test accuracy (the paper's Figure 1 ends at 50k steps).
 double final_accuracy(const Track& t) { return t.accuracy.back(); }
 
@@ -153,20 +193,39 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
   const std::span<const float> probe(train.images.data(),
                                      static_cast<size_t>(s.probe_size * train.features));
 
-  std::vector<Track> baselines;
+  // Phase 1: the baseline at every candidate (and, with spare threads, BN at every candidate).
+  const size_t n = plan.lr_candidates.size();
+  const bool bn_everywhere = plan.jobs > 1 && n > 1;
+  const bool interactive = plan.jobs <= 1;  // concurrent bars would overwrite each other
+  std::vector<Track> baselines(n);
+  std::vector<std::optional<Track>> bns(n);
+  run_tasks(bn_everywhere ? 2 * n : n, plan.jobs, [&](size_t task) {
+    const size_t i = task % n;
+    const bool with_bn = task >= n;
+    Track t = train_one(s, plan.lr_candidates[i], with_bn, train, test, probe, plan.show_progress,
+                        interactive);
+    if (with_bn) {
+      bns[i] = std::move(t);
+    } else {
+      baselines[i] = std::move(t);
+    }
+  });
   size_t best = 0;
-  s.lr_sweep.clear();
-  for (size_t i = 0; i < plan.lr_candidates.size(); ++i) {
-    const double lr = plan.lr_candidates[i];
-    baselines.push_back(train_one(s, lr, false, train, test, probe, plan.show_progress));
-    s.lr_sweep.push_back({.lr = lr,
-                          .final_acc_baseline = final_accuracy(baselines.back()),
-                          .diverged_at = baselines.back().diverged_at});
+  for (size_t i = 1; i < n; ++i)
     if (final_accuracy(baselines[i]) > final_accuracy(baselines[best])) best = i;
-  }
   s.lr = plan.lr_candidates[best];
+  // Phase 2: BN at the chosen rate, unless phase 1 trained it already.
+  if (!bns[best])
+    bns[best] = train_one(s, s.lr, true, train, test, probe, plan.show_progress, interactive);
+  s.lr_sweep.clear();
+  for (size_t i = 0; i < n; ++i) {
+    s.lr_sweep.push_back({.lr = plan.lr_candidates[i],
+                          .final_acc_baseline = final_accuracy(baselines[i]),
+                          .diverged_at = baselines[i].diverged_at,
+                          .final_acc_bn = bns[i] ? final_accuracy(*bns[i]) : -1.0});
+  }
   const Track& base = baselines[best];
-  const Track bn = train_one(s, s.lr, true, train, test, probe, plan.show_progress);
+  const Track& bn = *bns[best];
 
   Fig1Run run{.settings = s};
   for (size_t i = 0; i < base.steps.size(); ++i) {

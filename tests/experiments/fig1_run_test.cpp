@@ -44,9 +44,9 @@ Fig1Settings small_settings() {
           .probe_size = 50};
 }
 
-Fig1Run run_small(const Fig1Settings& s, std::vector<double> lrs) {
-  return run_fig1(s, {.lr_candidates = std::move(lrs), .show_progress = false}, synthetic(400, 1),
-                  synthetic(200, 2));
+Fig1Run run_small(const Fig1Settings& s, std::vector<double> lrs, int jobs = 1) {
+  return run_fig1(s, {.lr_candidates = std::move(lrs), .show_progress = false, .jobs = jobs},
+                  synthetic(400, 1), synthetic(200, 2));
 }
 
 TEST(Fig1Run, RecordsEveryEvaluationAndChoosesTheBaselinesBestLearningRate) {
@@ -90,6 +90,24 @@ void expect_refused(Fig1Settings s, std::vector<double> lrs, const std::string& 
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
   }
+}
+
+TEST(Fig1Run, TrainingNetworksConcurrentlyChangesNoNumber) {
+  const Fig1Run one = run_small(small_settings(), {0.05, 1.0}, 1);
+  const Fig1Run two = run_small(small_settings(), {0.05, 1.0}, 2);
+  EXPECT_EQ(one.settings.lr, two.settings.lr);
+  ASSERT_EQ(one.points.size(), two.points.size());
+  for (size_t i = 0; i < one.points.size(); ++i) {
+    EXPECT_EQ(one.points[i].acc_bn, two.points[i].acc_bn);
+    EXPECT_EQ(one.points[i].acc_baseline, two.points[i].acc_baseline);
+    EXPECT_EQ(one.points[i].input_bn.p50, two.points[i].input_bn.p50);
+  }
+  // With two jobs BN is also trained at the rate not chosen; with one it is not.
+  for (size_t i = 0; i < 2; ++i) EXPECT_GE(two.settings.lr_sweep[i].final_acc_bn, 0.0);
+  const bool first_chosen = one.settings.lr == one.settings.lr_sweep[0].lr;
+  EXPECT_LT(one.settings.lr_sweep[first_chosen ? 1 : 0].final_acc_bn, 0.0);
+  EXPECT_DOUBLE_EQ(one.settings.lr_sweep[first_chosen ? 0 : 1].final_acc_bn,
+                   one.points.back().acc_bn);
 }
 
 TEST(Fig1Run, RefusesBadSettings) {

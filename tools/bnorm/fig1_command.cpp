@@ -1,9 +1,11 @@
 // `bnorm fig1`: experiment E1, Figure 1 of the paper, on real data; writes metrics.csv,
 // summary.json and report.html and prints the verdict.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bnorm/error.hpp"
@@ -27,6 +29,7 @@ struct Fig1Args {
                                      .probe_unit = 0,
                                      .probe_size = 1000};
   std::vector<double> lr{0.1, 0.3, 1.0};
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool grayscale = false;
   bool quiet = false;
   std::string out = "out/fig1";
@@ -44,8 +47,9 @@ void run(const Fig1Args& a) {
   std::filesystem::create_directories(out, ec);
   if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());
 
-  const experiments::Fig1Run r = experiments::run_fig1(
-      s, {.lr_candidates = a.lr, .show_progress = !a.quiet}, std::move(train), std::move(test));
+  const experiments::Fig1Run r =
+      experiments::run_fig1(s, {.lr_candidates = a.lr, .show_progress = !a.quiet, .jobs = a.jobs},
+                            std::move(train), std::move(test));
   experiments::write_fig1_csv(out / "metrics.csv", r.points);
   experiments::write_fig1_summary(out / "summary.json", r);
   experiments::write_fig1_report(out / "report.html", r);
@@ -88,6 +92,10 @@ void add_fig1_command(CLI::App& app) {
   cmd->add_option("--seed", s.seed, "seed for initialization and batch order")
       ->capture_default_str();
   cmd->add_option("--threads", s.threads, "threads (OpenMP and OpenBLAS)")->capture_default_str();
+  cmd->add_option("--jobs", args->jobs,
+                  "networks trained at once (default: the number of cores); the numbers do not "
+                  "depend on it")
+      ->capture_default_str();
   cmd->add_option("--eval-every", s.eval_every, "steps between evaluations")->capture_default_str();
   cmd->add_option("--probe-unit", s.probe_unit, "unit of the last hidden layer to follow")
       ->capture_default_str();
