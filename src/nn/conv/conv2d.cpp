@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "bnorm/error.hpp"
 
@@ -60,6 +61,14 @@ void col2im(const Conv2dShape& s, const float* col, float* dx) {
       }
 }
 
+// Per-thread scratch of K * N*OH*OW floats, grown to the largest batch seen and then reused, so a
+// training step allocates nothing once the first batch has been seen.
+std::vector<float>& scratch_kn(int64_t size) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+  return buffer;
+}
+
 void check_size(size_t got, int64_t expected, const char* name) {
   if (static_cast<int64_t>(got) != expected) {
     throw Error(std::string("[conv2d] expected ") + name + " to hold " + std::to_string(expected) +
@@ -91,16 +100,21 @@ void conv2d_forward(const Conv2dShape& s, std::span<const float> x, std::span<co
   check_size(y.size(), s.n * s.k * ohw, "y");
   check_size(col.size(), rows * cols, "col");
   im2col(s, x.data(), col.data());
-  // For each sample: y[n] [K, OH*OW] = W [K, rows] * col[:, n*ohw : (n+1)*ohw].
-  for (int64_t n = 0; n < s.n; ++n) {
-    float* yn = y.data() + n * s.k * ohw;
-    for (int64_t k = 0; k < s.k; ++k)
-      std::fill(yn + k * ohw, yn + (k + 1) * ohw, bias.empty() ? 0.0f : bias[k]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.k),
-                static_cast<int>(ohw), static_cast<int>(rows), 1.0f, weight.data(),
-                static_cast<int>(rows), col.data() + n * ohw, static_cast<int>(cols), 1.0f, yn,
-                static_cast<int>(ohw));
-  }
+  // One GEMM for the whole batch, yk [K, N*OH*OW] = W [K, rows] * col [rows, N*OH*OW], then a
+  // scatter into y [N, K, OH*OW]: a few large GEMMs instead of one small GEMM per sample, whose
+  // per-call threading overhead dominated at 2 threads.
+  std::vector<float>& yk = scratch_kn(s.k * cols);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.k),
+              static_cast<int>(cols), static_cast<int>(rows), 1.0f, weight.data(),
+              static_cast<int>(rows), col.data(), static_cast<int>(cols), 0.0f, yk.data(),
+              static_cast<int>(cols));
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t k = 0; k < s.k; ++k) {
+      const float* from = yk.data() + k * cols + n * ohw;
+      float* to = y.data() + (n * s.k + k) * ohw;
+      const float b = bias.empty() ? 0.0f : bias[k];
+      for (int64_t p = 0; p < ohw; ++p) to[p] = from[p] + b;
+    }
 }
 
 void conv2d_backward(const Conv2dShape& s, std::span<const float> dy, std::span<const float> weight,
@@ -117,27 +131,31 @@ void conv2d_backward(const Conv2dShape& s, std::span<const float> dy, std::span<
     check_size(dx.size(), s.n * s.c * s.h * s.w, "dx");
     check_size(dcol.size(), rows * cols, "dcol");
   }
-  for (int64_t n = 0; n < s.n; ++n) {
-    const float* dyn = dy.data() + n * s.k * ohw;
-    // dW [K, rows] += dy[n] [K, ohw] * col[:, n]^T [ohw, rows]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.k),
-                static_cast<int>(rows), static_cast<int>(ohw), 1.0f, dyn, static_cast<int>(ohw),
-                col.data() + n * ohw, static_cast<int>(cols), 1.0f, dweight.data(),
-                static_cast<int>(rows));
-    if (!dbias.empty()) {
-      for (int64_t k = 0; k < s.k; ++k) {
-        float acc = 0.0f;
-        for (int64_t p = 0; p < ohw; ++p) acc += dyn[k * ohw + p];
-        dbias[k] += acc;
-      }
+  // dyk [K, N*OH*OW]: dy with the batch moved inside each channel's row, so that
+  //   dweight [K, rows] += dyk * col^T,  dbias [K] += row sums of dyk,  dcol = W^T * dyk
+  // are each one GEMM (or one pass) for the whole batch.
+  std::vector<float>& dyk = scratch_kn(s.k * cols);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t k = 0; k < s.k; ++k) {
+      const float* from = dy.data() + (n * s.k + k) * ohw;
+      std::copy(from, from + ohw, dyk.data() + k * cols + n * ohw);
     }
-    if (!dx.empty()) {
-      // dcol[:, n] [rows, ohw] = W^T [rows, K] * dy[n] [K, ohw]
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows),
-                  static_cast<int>(ohw), static_cast<int>(s.k), 1.0f, weight.data(),
-                  static_cast<int>(rows), dyn, static_cast<int>(ohw), 0.0f, dcol.data() + n * ohw,
-                  static_cast<int>(cols));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.k),
+              static_cast<int>(rows), static_cast<int>(cols), 1.0f, dyk.data(),
+              static_cast<int>(cols), col.data(), static_cast<int>(cols), 1.0f, dweight.data(),
+              static_cast<int>(rows));
+  if (!dbias.empty()) {
+    for (int64_t k = 0; k < s.k; ++k) {
+      float acc = 0.0f;
+      for (int64_t p = 0; p < cols; ++p) acc += dyk[static_cast<size_t>(k * cols + p)];
+      dbias[k] += acc;
     }
+  }
+  if (!dx.empty()) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows),
+                static_cast<int>(cols), static_cast<int>(s.k), 1.0f, weight.data(),
+                static_cast<int>(rows), dyk.data(), static_cast<int>(cols), 0.0f, dcol.data(),
+                static_cast<int>(cols));
   }
   if (!dx.empty()) col2im(s, dcol.data(), dx.data());
 }
