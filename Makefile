@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp
+.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn
 
 all: build
 
@@ -34,6 +34,10 @@ check:
 # Steps/s of the paper's MLP, bnorm vs PyTorch (table + build/release/bench-mlp.json).
 bench-mlp: build
 	scripts/bench_mlp --build $(BUILD)
+
+# Steps/s of the small CNN of `bnorm paper`, bnorm vs PyTorch (build/release/bench-cnn.json).
+bench-cnn: build
+	scripts/bench_cnn --build $(BUILD)
 
 # The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
 # build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...
