@@ -15,6 +15,7 @@
 #include "nn/conv/conv2d_layer.hpp"
 #include "nn/conv/pool2d_layer.hpp"
 #include "nn/init.hpp"
+#include "nn_test_util.hpp"
 #include "optim/classifier_trainer.hpp"
 #include "test_util.hpp"
 
@@ -36,19 +37,7 @@ double weighted_sum(const Tensor& y, const Tensor& r) {
   return s;
 }
 
-std::vector<double> numeric_grad(std::span<float> v, const std::function<double()>& loss, float h) {
-  std::vector<double> g(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    const float saved = v[i];
-    v[i] = saved + h;
-    const double plus = loss();
-    v[i] = saved - h;
-    const double minus = loss();
-    v[i] = saved;
-    g[i] = (plus - minus) / (static_cast<double>(saved + h) - static_cast<double>(saved - h));
-  }
-  return g;
-}
+using test::numeric_grad;  // tests/nn/nn_test_util.hpp: central differences
 
 // Checks dx (pre-filled with garbage: it must be overwritten) and every parameter gradient.
 void check_layer(Layer& layer, Tensor x, double atol, double rtol, float h) {
