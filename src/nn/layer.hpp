@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,14 @@ struct Buffer {
   std::span<float> value;
 };
 
+// Integer state saved in checkpoints ("num_batches_tracked", a trainer's step count), read and
+// written through its owner's accessors.
+struct Counter {
+  std::string name;
+  std::function<int64_t()> get;
+  std::function<void(int64_t)> set;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -50,6 +59,7 @@ class Layer {
 
   virtual std::vector<Parameter> parameters() { return {}; }
   virtual std::vector<Buffer> buffers() { return {}; }
+  virtual std::vector<Counter> counters() { return {}; }
   void zero_grad() {
     for (Parameter& p : parameters()) std::fill(p.grad.begin(), p.grad.end(), 0.0f);
   }

@@ -76,6 +76,17 @@ std::vector<Buffer> Sequential::buffers() {
   return all;
 }
 
+std::vector<Counter> Sequential::counters() {
+  std::vector<Counter> all;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (Counter& c : layers_[i]->counters()) {
+      c.name = std::to_string(i) + "." + c.name;
+      all.push_back(std::move(c));
+    }
+  }
+  return all;
+}
+
 void Sequential::zero_grad() {
   for (auto& layer : layers_) layer->zero_grad();
 }

@@ -45,6 +45,8 @@ class Sequential {
   std::vector<Parameter> parameters();
   // Every layer's buffers, names prefixed likewise ("1.running_mean").
   std::vector<Buffer> buffers();
+  // Every layer's counters, names prefixed likewise ("1.num_batches_tracked").
+  std::vector<Counter> counters();
   void zero_grad();
 
  private:

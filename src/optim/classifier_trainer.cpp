@@ -27,6 +27,12 @@ double ClassifierTrainer::train_step(std::span<const float> x, std::span<const i
   return loss;
 }
 
+void ClassifierTrainer::set_steps_done(int64_t steps) {
+  detail::check(steps >= 0, "ClassifierTrainer::set_steps_done", "expected steps >= 0, got ",
+                steps);
+  steps_done_ = steps;
+}
+
 EvalResult ClassifierTrainer::evaluate(std::span<const float> images,
                                        std::span<const int32_t> labels) {
   const int64_t features = net_.in_features();

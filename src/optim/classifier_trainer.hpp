@@ -40,6 +40,10 @@ class ClassifierTrainer {
   EvalResult evaluate(std::span<const float> images, std::span<const int32_t> labels);
 
   int64_t steps_done() const { return steps_done_; }
+  // For resuming from a checkpoint (training_checkpoint.hpp): the schedule continues from here.
+  void set_steps_done(int64_t steps);
+  nn::Sequential& net() { return net_; }
+  Sgd& optimizer() { return optimizer_; }
   double last_lr() const { return optimizer_.lr(); }
 
  private:

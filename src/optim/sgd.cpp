@@ -45,6 +45,14 @@ void Sgd::step() {
   }
 }
 
+std::vector<nn::Buffer> Sgd::state() {
+  std::vector<nn::Buffer> buffers;
+  for (size_t k = 0; k < parameters_.size(); ++k) {
+    buffers.push_back({.name = "momentum_buffer." + parameters_[k].name, .value = velocity_[k]});
+  }
+  return buffers;
+}
+
 void Sgd::zero_grad() {
   for (nn::Parameter& p : parameters_) std::fill(p.grad.begin(), p.grad.end(), 0.0f);
 }

@@ -34,6 +34,9 @@ class Sgd {
   void set_lr(double lr);
   const SgdOptions& options() const { return options_; }
   const std::vector<nn::Parameter>& parameters() const { return parameters_; }
+  // The momentum buffers v, one per parameter, named "momentum_buffer.<parameter name>" (as
+  // PyTorch's optimizer state calls them): what a checkpoint must keep for a run to resume exactly.
+  std::vector<nn::Buffer> state();
 
  private:
   std::vector<nn::Parameter> parameters_;

@@ -1,6 +1,7 @@
 // End to end on tiny synthetic data: training lowers the loss and evaluation reaches high
 // accuracy, with and without BN; two runs with the same seed are bitwise equal (at 1 and 2
-// threads); checkpoints round-trip and reject a different architecture.
+// threads); checkpoints round-trip and reject a different architecture, and a training run resumed
+// from a training checkpoint continues bit for bit.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "nn/threads.hpp"
 #include "nn_test_util.hpp"
 #include "optim/classifier_trainer.hpp"
+#include "optim/training_checkpoint.hpp"
 
 namespace bnorm::nn {
 namespace {
@@ -142,6 +144,68 @@ TEST(Checkpoint, RoundTripRestoresParametersAndRunningStatistics) {
   Mlp no_bn(MlpOptions{.sizes = {kFeatures, 8, 3}, .seed = 1});
   EXPECT_THROW(load_checkpoint(no_bn.net(), path), Error);
   EXPECT_THROW(load_checkpoint(no_bn.net(), path + ".missing"), Error);
+  std::filesystem::remove(path);
+}
+
+// Steps [first, last) of the run in train(): the same batches whoever runs them.
+void run_steps(optim::ClassifierTrainer& trainer, const test::Blobs& data, int64_t first,
+               int64_t last) {
+  for (int64_t step = first; step < last; ++step) {
+    const int64_t start = (step * kBatch) % (data.count - kBatch);
+    trainer.train_step(std::span(data.x).subspan(start * kFeatures, kBatch * kFeatures),
+                       std::span(data.y).subspan(start, kBatch));
+  }
+}
+
+TEST(Checkpoint, ResumedTrainingContinuesBitForBit) {
+  const test::Blobs data = test::make_blobs(200, kFeatures, 3, 7);
+  const MlpOptions arch{.sizes = {kFeatures, 8, 3}, .bn = BnPlacement::kBefore, .seed = 1};
+  // Momentum and a schedule that decays inside the resumed part: a resume that lost the momentum
+  // buffers, the step count or num_batches_tracked would not reproduce the run.
+  const optim::SgdOptions sgd_options{.lr = 0.1, .momentum = 0.9};
+  const auto schedule = optim::LrSchedule::step(0.1, 7, 0.5);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "bnorm_training_checkpoint_test.bin").string();
+
+  Mlp whole(arch);
+  optim::Sgd whole_sgd(whole.net().parameters(), sgd_options);
+  optim::ClassifierTrainer whole_trainer(whole.net(), whole_sgd, schedule);
+  run_steps(whole_trainer, data, 0, 12);
+
+  Mlp first(arch);
+  optim::Sgd first_sgd(first.net().parameters(), sgd_options);
+  optim::ClassifierTrainer first_trainer(first.net(), first_sgd, schedule);
+  run_steps(first_trainer, data, 0, 5);
+  optim::save_training_checkpoint(first_trainer, path);
+
+  Mlp resumed(MlpOptions{.sizes = {kFeatures, 8, 3}, .bn = BnPlacement::kBefore, .seed = 2});
+  optim::Sgd resumed_sgd(resumed.net().parameters(), sgd_options);
+  optim::ClassifierTrainer resumed_trainer(resumed.net(), resumed_sgd, schedule);
+  optim::load_training_checkpoint(resumed_trainer, path);
+  EXPECT_EQ(resumed_trainer.steps_done(), 5);
+  run_steps(resumed_trainer, data, 5, 12);
+
+  auto pa = whole.net().parameters(), pb = resumed.net().parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t k = 0; k < pa.size(); ++k) {
+    for (size_t i = 0; i < pa[k].value.size(); ++i) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(pa[k].value[i]), std::bit_cast<uint32_t>(pb[k].value[i]))
+          << pa[k].name << "[" << i << "]";
+    }
+  }
+  auto ba = whole.net().buffers(), bb = resumed.net().buffers();
+  for (size_t k = 0; k < ba.size(); ++k) {
+    ASSERT_TRUE(std::equal(ba[k].value.begin(), ba[k].value.end(), bb[k].value.begin()))
+        << ba[k].name;
+  }
+  EXPECT_EQ(static_cast<BatchNormLayer&>(resumed.net().layer(1)).module().num_batches_tracked(),
+            12);
+
+  // A training checkpoint is not a network-only one, nor the other way round.
+  Mlp plain(arch);
+  EXPECT_THROW(load_checkpoint(plain.net(), path), Error);
+  save_checkpoint(plain.net(), path);
+  EXPECT_THROW(optim::load_training_checkpoint(resumed_trainer, path), Error);
   std::filesystem::remove(path);
 }
 

@@ -54,4 +54,11 @@ std::vector<Buffer> ChannelBatchNormLayer::buffers() {
           {.name = "running_var", .value = bn_.running_var()}};
 }
 
+std::vector<Counter> ChannelBatchNormLayer::counters() {
+  if (!bn_.options().track_running_stats) return {};
+  return {{.name = "num_batches_tracked",
+           .get = [this] { return bn_.num_batches_tracked(); },
+           .set = [this](int64_t n) { bn_.set_num_batches_tracked(n); }}};
+}
+
 }  // namespace bnorm::nn
