@@ -105,8 +105,10 @@ class Frame {
         << escape_xml(plot_.title) << "</text>\n";
   }
 
+  int left() const { return left_; }
   int right_edge() const { return width_ - right_; }
   int top() const { return top_; }
+  int bottom_edge() const { return height_ - bottom_; }
 
  private:
   void add_point(double x, double y) {
@@ -174,6 +176,80 @@ void draw_series(std::ostringstream& out, const Frame& f, const Series& s,
   flush();
 }
 
+struct LegendEntry {
+  std::string label;
+  std::string color;
+  bool band = false;  // a filled swatch instead of a line
+  bool dashed = false;
+};
+
+// The legend goes in the corner of the plot area that hides the fewest data points, on a
+// translucent white box, with swatches drawn as the data are (line, dashed line, or band).
+void draw_legend(std::ostringstream& out, const Frame& f, const Plot& plot,
+                 const std::vector<LegendEntry>& legend) {
+  if (legend.empty()) return;
+  size_t longest = 0;
+  for (const LegendEntry& e : legend) longest = std::max(longest, e.label.size());
+  const double w = 34 + 6.2 * static_cast<double>(longest), h = 8 + 15.0 * legend.size();
+  const double pad = 6;
+  const double xs[] = {f.right_edge() - pad - w, f.left() + pad};
+  const double ys[] = {f.top() + pad, f.bottom_edge() - pad - h};
+  auto hidden = [&](double x0, double y0) {
+    int count = 0;
+    auto inside = [&](double px, double py) {
+      return px >= x0 && px <= x0 + w && py >= y0 && py <= y0 + h;
+    };
+    auto test = [&](double x, double y) {
+      if (f.visible(x, y)) count += inside(f.px(x), f.py(y));
+    };
+    for (const Series& s : plot.series) {
+      for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+        test(s.x[i], s.y[i]);
+        // Points along the segment to the next one: a line crossing the box hides it too.
+        if (i + 1 < s.x.size() && i + 1 < s.y.size() && f.visible(s.x[i], s.y[i]) &&
+            f.visible(s.x[i + 1], s.y[i + 1])) {
+          for (int k = 1; k < 8; ++k) {
+            const double t = k / 8.0;
+            count += inside(f.px(s.x[i]) + t * (f.px(s.x[i + 1]) - f.px(s.x[i])),
+                            f.py(s.y[i]) + t * (f.py(s.y[i + 1]) - f.py(s.y[i])));
+          }
+        }
+      }
+    }
+    for (const Band& b : plot.bands) {
+      for (size_t i = 0; i < b.x.size(); ++i) {
+        test(b.x[i], b.low[i]);
+        test(b.x[i], b.high[i]);
+        test(b.x[i], (b.low[i] + b.high[i]) / 2);
+      }
+    }
+    return count;
+  };
+  double bx = xs[0], by = ys[0];
+  int best = hidden(bx, by);
+  for (double y : ys) {  // top right first, then top left, bottom right, bottom left
+    for (double x : xs) {
+      const int n = hidden(x, y);
+      if (n < best) best = n, bx = x, by = y;
+    }
+  }
+  out << "<rect x='" << bx << "' y='" << by << "' width='" << w << "' height='" << h
+      << "' fill='white' fill-opacity='0.85' stroke='#ccc'/>\n";
+  for (size_t i = 0; i < legend.size(); ++i) {
+    const LegendEntry& e = legend[i];
+    const double y = by + 15 + 15.0 * static_cast<double>(i), x = bx + 6;
+    if (e.band) {
+      out << "<rect x='" << x << "' y='" << y - 9 << "' width='18' height='10' fill='" << e.color
+          << "' fill-opacity='0.25'/>";
+    } else {
+      out << "<line x1='" << x << "' x2='" << x + 18 << "' y1='" << y - 4 << "' y2='" << y - 4
+          << "' stroke='" << e.color << "' stroke-width='2'"
+          << (e.dashed ? " stroke-dasharray='6,4'" : "") << "/>";
+    }
+    out << "<text x='" << x + 22 << "' y='" << y << "'>" << escape_xml(e.label) << "</text>\n";
+  }
+}
+
 }  // namespace
 
 std::string escape_xml(const std::string& text) {
@@ -210,24 +286,18 @@ std::string render_svg(const Plot& plot, int width, int height) {
       << "' font-family='sans-serif' font-size='11'>\n";
   frame.axes(out);
   size_t color_index = 0;
-  std::vector<std::pair<std::string, std::string>> legend;  // label, color
+  std::vector<LegendEntry> legend;
   for (const Band& b : plot.bands) {
     const std::string color = b.color.empty() ? kPalette[color_index++ % 10] : b.color;
     draw_band(out, frame, b, color);
-    if (!b.label.empty()) legend.emplace_back(b.label, color);
+    if (!b.label.empty()) legend.push_back({.label = b.label, .color = color, .band = true});
   }
   for (const Series& s : plot.series) {
     const std::string color = s.color.empty() ? kPalette[color_index++ % 10] : s.color;
     draw_series(out, frame, s, color);
-    if (!s.label.empty()) legend.emplace_back(s.label, color);
+    if (!s.label.empty()) legend.push_back({.label = s.label, .color = color, .dashed = s.dashed});
   }
-  for (size_t i = 0; i < legend.size(); ++i) {
-    const int y = frame.top() + 14 + static_cast<int>(i) * 15;
-    const int x = frame.right_edge() - 150;
-    out << "<line x1='" << x << "' x2='" << x + 18 << "' y1='" << y - 4 << "' y2='" << y - 4
-        << "' stroke='" << legend[i].second << "' stroke-width='3'/><text x='" << x + 22 << "' y='"
-        << y << "'>" << escape_xml(legend[i].first) << "</text>\n";
-  }
+  draw_legend(out, frame, plot, legend);
   out << "</svg>\n";
   return out.str();
 }

@@ -52,6 +52,36 @@ TEST(SvgPlot, LogAxisPlacesDecadesEvenly) {
   EXPECT_NE(render_svg(plot, 640, 360).find("points='64,320 344,174 624,28 '"), std::string::npos);
 }
 
+// The legend box's corner: "x,y" of its <rect fill='white'>.
+std::string legend_corner(const std::string& svg) {
+  std::smatch m;
+  const std::regex box("<rect x='([0-9.]+)' y='([0-9.]+)'[^>]*fill='white'");
+  if (!std::regex_search(svg, m, box)) return "none";
+  return m[1].str() + "," + m[2].str();
+}
+
+TEST(SvgPlot, LegendAvoidsTheData) {
+  // A rising curve crowds the top right (and bottom left) corner: the legend goes top left.
+  Plot rising{.y_min = 0.0, .y_max = 1.0};
+  Series up{.label = "rising"};
+  for (int i = 0; i <= 100; ++i) up.x.push_back(i), up.y.push_back(i / 100.0);
+  rising.series.push_back(up);
+  const std::string top_left = legend_corner(render_svg(rising, 640, 360));
+  EXPECT_EQ(top_left.substr(0, top_left.find(',')), "70") << top_left;  // left edge 64 + 6
+  // Flat at the top: the legend goes to the bottom.
+  Plot flat{.y_min = 0.0, .y_max = 1.0};
+  flat.series.push_back({.label = "flat", .x = {0, 50, 100}, .y = {0.95, 0.95, 0.95}});
+  const std::string bottom = legend_corner(render_svg(flat, 640, 360));
+  EXPECT_GT(std::stod(bottom.substr(bottom.find(',') + 1)), 180.0) << bottom;
+  // Swatches are drawn as the data: a dashed series gets a dashed line, a band a filled box.
+  Plot styled;
+  styled.series.push_back({.label = "dashed", .x = {0, 1}, .y = {0, 1}, .dashed = true});
+  styled.bands.push_back({.label = "band", .x = {0, 1}, .low = {0, 0}, .high = {1, 1}});
+  const std::string svg = render_svg(styled);
+  EXPECT_EQ(count(svg, "stroke-dasharray"), 2u);  // the series and its swatch
+  EXPECT_EQ(count(svg, "fill-opacity='0.25'"), 1u);
+}
+
 TEST(HtmlReport, EscapesTextAndHoldsTablesAndFigures) {
   HtmlReport r("A <b> report");
   r.paragraph("x < y & z");
