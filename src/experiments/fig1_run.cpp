@@ -5,15 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <exception>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "bnorm/error.hpp"
 #include "data/batch_iterator.hpp"
 #include "data/binarize.hpp"
+#include "experiments/run_tasks.hpp"
 #include "nn/mlp.hpp"
 #include "nn/progress.hpp"
 #include "nn/threads.hpp"
@@ -141,38 +139,6 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   }
   if (progress) progress->finish();
   return t;
-}
-
-// Runs task(0) ... task(n - 1) on `jobs` threads; rethrows the first exception.
-template <typename Task>
-void run_tasks(size_t n, int jobs, const Task& task) {
-  if (jobs <= 1 || n <= 1) {
-    for (size_t i = 0; i < n; ++i) task(i);
-    return;
-  }
-  std::mutex mutex;
-  size_t next = 0;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (;;) {
-      size_t i = 0;
-      {
-        const std::lock_guard<std::mutex> lock(mutex);
-        if (next == n || failure) return;
-        i = next++;
-      }
-      try {
-        task(i);
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int j = 0; j < jobs && static_cast<size_t>(j) < n; ++j) threads.emplace_back(worker);
-  for (std::thread& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
 }
 
 // "Best" for the baseline: its final test accuracy (the paper's Figure 1 ends at 50k steps).

@@ -20,6 +20,7 @@ struct PaperSettings {
   bool quick = false;         // the short form (a few minutes per experiment on 2 cores)
   int seeds = 0;              // runs per model with seeds 1..seeds; 0: the experiment's default
   int threads = 1;            // OpenMP and OpenBLAS threads
+  int jobs = 1;               // E3: trainings run at once, each on `threads` threads
   std::vector<double> lrs;    // E2's learning rates; empty: 0.01 x sqrt(10)^k, k = 0..7
   int64_t steps = 0;          // training steps per run; 0: the experiment's default
   int64_t batch = 60;         // examples per step

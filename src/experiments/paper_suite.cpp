@@ -49,6 +49,7 @@ ExperimentResult run_paper_experiment(std::string_view id, const PaperSettings& 
                                       const data::Dataset& train, const data::Dataset& test) {
   require(s.threads >= 1, std::string(id),
           "threads must be >= 1, got " + std::to_string(s.threads));
+  require(s.jobs >= 1, std::string(id), "jobs must be >= 1, got " + std::to_string(s.jobs));
   require(s.seeds >= 0, std::string(id), "seeds must be >= 1, got " + std::to_string(s.seeds));
   require(s.batch >= 2, std::string(id), "batch must be >= 2, got " + std::to_string(s.batch));
   return find(id).run(s, train, test);

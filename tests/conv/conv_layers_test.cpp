@@ -15,6 +15,7 @@
 #include "nn/conv/conv2d_layer.hpp"
 #include "nn/conv/pool2d_layer.hpp"
 #include "nn/init.hpp"
+#include "nn/threads.hpp"
 #include "nn_test_util.hpp"
 #include "optim/classifier_trainer.hpp"
 #include "test_util.hpp"
@@ -211,6 +212,43 @@ TEST_P(CnnTraining, LossFallsAndAccuracyRises) {
   }
   EXPECT_LT(last, 0.5 * first) << "first steps " << first << ", last steps " << last;
   EXPECT_GT(trainer.evaluate(data.x, data.y).accuracy, 0.9);
+}
+
+// Every parameter of the small CNN after a few training steps at `threads` threads: the conv
+// layers then split the batch into one block per thread, and OpenBLAS threads the FC layers.
+std::vector<float> parameters_after_training(int threads, bool with_bn) {
+  const int saved = num_threads();
+  set_num_threads(threads);
+  Sequential net = build_cnn({.input = {.c = 1, .h = 12, .w = 12},
+                              .channels = {4, 8},
+                              .hidden = 16,
+                              .classes = 4,
+                              .batch_norm = with_bn,
+                              .seed = 5});
+  optim::Sgd sgd(net.parameters(), {.lr = 0.05, .momentum = 0.9});
+  optim::ClassifierTrainer trainer(net, sgd, optim::LrSchedule::constant(0.05));
+  const Images data = corner_squares(90, 6);
+  const int64_t batch = 30, f = 144;
+  for (int64_t step = 0; step < 6; ++step) {
+    const int64_t start = (step * batch) % 90;
+    trainer.train_step(
+        std::span(data.x).subspan(static_cast<size_t>(start * f), static_cast<size_t>(batch * f)),
+        std::span(data.y).subspan(static_cast<size_t>(start), static_cast<size_t>(batch)));
+  }
+  set_num_threads(saved);
+  std::vector<float> all;
+  for (const Parameter& p : net.parameters()) all.insert(all.end(), p.value.begin(), p.value.end());
+  return all;
+}
+
+TEST_P(CnnTraining, OneAndTwoThreadsAgreeAndRunsRepeatBitwise) {
+  const bool with_bn = GetParam();
+  const std::vector<float> one = parameters_after_training(1, with_bn);
+  const std::vector<float> two = parameters_after_training(2, with_bn);
+  const std::vector<float> two_again = parameters_after_training(2, with_bn);
+  EXPECT_TRUE(two == two_again) << "two runs at 2 threads differ";
+  EXPECT_TRUE(parameters_after_training(1, with_bn) == one) << "two runs at 1 thread differ";
+  bnorm::test::expect_close<float, float>(two, one, 1e-5, 1e-4, "parameters, 2 threads vs 1");
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutBn, CnnTraining, ::testing::Bool());

@@ -2,6 +2,7 @@
 // double loops, and every backward against central differences of the double definition with the
 // loss sum(y * r).
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <functional>
 
@@ -74,7 +75,57 @@ INSTANTIATE_TEST_SUITE_P(
         Conv2dShape{.n = 3, .c = 2, .h = 7, .w = 7, .k = 4, .pad = 1},
         Conv2dShape{
             .n = 2, .c = 3, .h = 8, .w = 9, .k = 2, .kh = 3, .kw = 2, .stride = 2, .pad = 1},
-        Conv2dShape{.n = 1, .c = 2, .h = 5, .w = 5, .k = 2, .kh = 5, .kw = 5}));
+        Conv2dShape{.n = 1, .c = 2, .h = 5, .w = 5, .k = 2, .kh = 5, .kw = 5},
+        // The batch split into blocks (even, uneven, more blocks than images: clamped to n).
+        Conv2dShape{.n = 4, .c = 2, .h = 6, .w = 6, .k = 3, .pad = 1, .batch_blocks = 2},
+        Conv2dShape{.n = 5, .c = 2, .h = 7, .w = 6, .k = 3, .stride = 2, .batch_blocks = 3},
+        Conv2dShape{.n = 2, .c = 1, .h = 5, .w = 5, .k = 2, .batch_blocks = 8}));
+
+struct ConvOutputs {
+  std::vector<float> y, dx, dw, db;
+};
+
+ConvOutputs run_conv(const Conv2dShape& s) {
+  const auto x = random_vector<float>(s.n * s.c * s.h * s.w, 11);
+  const auto w = random_vector<float>(s.k * s.col_rows(), 12, 0.0, 0.3);
+  const auto b = random_vector<float>(s.k, 13);
+  const auto dy = random_vector<float>(s.n * s.k * s.out_h() * s.out_w(), 14);
+  ConvOutputs o{.y = std::vector<float>(dy.size()),
+                .dx = std::vector<float>(x.size(), 7.0f),
+                .dw = std::vector<float>(w.size(), 0.5f),
+                .db = std::vector<float>(b.size(), -0.25f)};
+  std::vector<float> col(s.col_rows() * s.col_cols()), dcol(col.size());
+  conv2d_forward(s, x, w, b, o.y, col);
+  conv2d_backward(s, dy, w, col, o.dx, o.dw, o.db, dcol);
+  return o;
+}
+
+bool bitwise_equal(const ConvOutputs& a, const ConvOutputs& b) {
+  return a.y == b.y && a.dx == b.dx && a.dw == b.dw && a.db == b.db;
+}
+
+// The batch split runs its blocks on OpenMP threads: the result must not depend on how many ran
+// them (bitwise), and must match the one-block whole-batch GEMM up to float summation order.
+TEST(Conv2d, BlocksGiveTheSameResultAtAnyThreadCount) {
+  Conv2dShape s{.n = 7, .c = 3, .h = 9, .w = 8, .k = 5, .pad = 1};
+  const int saved = omp_get_max_threads();
+  const ConvOutputs whole = run_conv(s);
+  s.batch_blocks = 3;
+  omp_set_num_threads(1);
+  const ConvOutputs one_thread = run_conv(s);
+  omp_set_num_threads(2);
+  const ConvOutputs two_threads = run_conv(s), again = run_conv(s);
+  omp_set_num_threads(3);
+  const ConvOutputs three_threads = run_conv(s);
+  omp_set_num_threads(saved);
+  EXPECT_TRUE(bitwise_equal(one_thread, two_threads)) << "1 vs 2 threads, 3 blocks";
+  EXPECT_TRUE(bitwise_equal(two_threads, again)) << "2 threads, run to run";
+  EXPECT_TRUE(bitwise_equal(one_thread, three_threads)) << "1 vs 3 threads, 3 blocks";
+  expect_close<float, float>(two_threads.y, whole.y, 1e-5, 1e-5, "y, 3 blocks vs 1");
+  expect_close<float, float>(two_threads.dx, whole.dx, 1e-5, 1e-5, "dx, 3 blocks vs 1");
+  expect_close<float, float>(two_threads.dw, whole.dw, 1e-4, 1e-5, "dweight, 3 blocks vs 1");
+  expect_close<float, float>(two_threads.db, whole.db, 1e-4, 1e-5, "dbias, 3 blocks vs 1");
+}
 
 TEST(Conv2d, BadShapesAreRefused) {
   EXPECT_THROW(check_conv2d_shape({.n = 1, .c = 1, .h = 2, .w = 2, .k = 1}), Error);  // 3x3 > 2x2

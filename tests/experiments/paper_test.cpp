@@ -102,6 +102,22 @@ TEST_F(PaperDrivers, E3RunsEveryModelOfFigure3) {
   EXPECT_EQ(r.plots[0].series.size(), 7u);
 }
 
+// E3's trainings run side by side (--jobs): the CSV must not depend on how many ran at once, and
+// several seeds add the per-seed spread to the claim.
+TEST_F(PaperDrivers, E3SeedsRunConcurrentlyWithTheSameNumbers) {
+  PaperSettings s = tiny();
+  s.seeds = 2;
+  const ExperimentResult one_job = run_e3_fig3(s, train_, test_);
+  s.jobs = 2;
+  const ExperimentResult two_jobs = run_e3_fig3(s, train_, test_);
+  EXPECT_EQ(one_job.csv, two_jobs.csv);
+  EXPECT_EQ(one_job.claims[0].measured, two_jobs.claims[0].measured);
+  EXPECT_NE(one_job.claims[0].measured.find("per seed 1..2: BN-Baseline "), std::string::npos)
+      << one_job.claims[0].measured;
+  EXPECT_EQ(one_job.claims[0].seeds, 2);
+  EXPECT_NE(one_job.csv.find("\nBN-x30,0.3,2,"), std::string::npos) << one_job.csv;
+}
+
 TEST_F(PaperDrivers, E3RejectsNonSquareImages) {
   data::Dataset odd = train_;
   odd.features = 780;

@@ -1,10 +1,12 @@
 // `bnorm paper <id>`: the paper's claims E2, E3, E4, E5, E9, E11 (or `all`) measured on real data;
 // writes one CSV per experiment, report.html and summary.json into --out and prints each verdict.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bnorm/error.hpp"
@@ -21,6 +23,7 @@ struct PaperArgs {
   std::string id;
   experiments::PaperSettings settings;
   bool quiet = false;
+  int jobs = 0;  // 0: the core count / threads
   std::string out = "out/paper";
   std::string data_dir;
 };
@@ -34,6 +37,8 @@ void run(const PaperArgs& a) {
   }
   experiments::PaperSettings s = a.settings;
   s.show_progress = !a.quiet;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s.jobs = a.jobs > 0 ? a.jobs : std::max(1, cores / s.threads);
   nn::set_num_threads(s.threads);
 
   const std::filesystem::path out(a.out);
@@ -86,6 +91,10 @@ void add_paper_command(CLI::App& app) {
   cmd->add_option("--threads", s.threads, "threads (OpenMP and OpenBLAS)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--jobs", args->jobs,
+                  "E3: trainings run at once, each on --threads threads (default: cores / "
+                  "threads); the numbers do not depend on it")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--lr", s.lrs,
                   "E2's learning rates, comma-separated (default 0.01 x sqrt(10)^k, k = 0..7)")
       ->delimiter(',');

@@ -2,6 +2,7 @@
 #include "nn/conv/conv2d_layer.hpp"
 
 #include "check.hpp"
+#include "nn/threads.hpp"
 
 namespace bnorm::nn {
 
@@ -31,7 +32,8 @@ Conv2dShape Conv2dLayer::shape_for(int64_t batch) const {
           .kh = options_.kernel,
           .kw = options_.kernel,
           .stride = options_.stride,
-          .pad = options_.pad};
+          .pad = options_.pad,
+          .batch_blocks = batch_blocks_};
 }
 
 ImageShape Conv2dLayer::out_shape() const {
@@ -47,6 +49,8 @@ int64_t Conv2dLayer::out_features(int64_t in_features) const {
 }
 
 void Conv2dLayer::forward(const Tensor& in, Tensor& out, Phase /*phase*/) {
+  // One block of images per thread (conv2d.hpp): at one thread the single whole-batch GEMM.
+  batch_blocks_ = num_threads();
   const Conv2dShape s = shape_for(in.rows());
   col_.resize(static_cast<size_t>(s.col_rows() * s.col_cols()));
   conv2d_forward(s, in.span(), weight_, bias_, out.span(), col_);

@@ -43,6 +43,7 @@ class Conv2dLayer final : public Layer {
   Conv2dOptions options_;
   std::vector<float> weight_, bias_, dweight_, dbias_;
   std::vector<float> col_, dcol_;  // [C*k*k, N*OH*OW]: im2col of the last forward, its gradient
+  int64_t batch_blocks_ = 1;       // the last forward's, which laid out col_ (conv2d.hpp)
 };
 
 }  // namespace bnorm::nn
