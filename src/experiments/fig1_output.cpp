@@ -146,21 +146,9 @@ void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run) {
   r.figure(report::render_svg(acc), "(a) Test accuracy against training steps, evaluated every " +
                                         std::to_string(s.eval_every) + " steps.");
   // The paper's panel (a) spans 0.7 to 1; here the first evaluations can sit near chance, which
-  // flattens the part where the criteria are decided. The same curves, zoomed to the range they
-  // take after the first tenth of training (earlier points fall outside and are not drawn).
-  const int64_t last_step = points.empty() ? 0 : points.back().step;
-  double zoom_lo = 1.0, zoom_hi = 0.0;
-  for (const Fig1Point& p : points) {
-    if (10 * p.step < last_step) continue;
-    zoom_lo = std::min({zoom_lo, p.acc_baseline, p.acc_bn});
-    zoom_hi = std::max({zoom_hi, p.acc_baseline, p.acc_bn});
-  }
-  if (zoom_lo < zoom_hi && zoom_hi - zoom_lo < 0.5 * (1.0 - *acc.y_min)) {  // worth a zoom
-    report::Plot zoom = acc;
-    zoom.title = "(a) Test accuracy, zoomed";
-    zoom.y_min = std::floor(zoom_lo * 200) / 200;
-    zoom.y_max = std::min(1.0, std::ceil(zoom_hi * 200) / 200 + 0.005);
-    r.figure(report::render_svg(zoom),
+  // flattens the part where the criteria are decided: the same curves again, zoomed.
+  if (const auto zoom = report::zoomed_to_late_values(acc)) {
+    r.figure(report::render_svg(*zoom),
              "(a), zoomed to the accuracies taken after the first tenth of training.");
   }
   const std::string unit = "unit " + std::to_string(s.probe_unit) + " of the last hidden layer";

@@ -33,7 +33,14 @@ void write_paper_outputs(const std::filesystem::path& dir,
     if (!out) throw Error("[paper] cannot write " + csv_path.string());
     html.heading(r.title);
     for (const std::string& note : r.notes) html.paragraph(note);
-    for (const report::Plot& plot : r.plots) html.figure(report::render_svg(plot), plot.title);
+    for (const report::Plot& plot : r.plots) {
+      html.figure(report::render_svg(plot), plot.title);
+      // Curves against steps flatten late and end close together: show that part zoomed too.
+      if (plot.x_label != "training step") continue;
+      if (const auto zoom = report::zoomed_to_late_values(plot)) {
+        html.figure(report::render_svg(*zoom), zoom->title + ": after the first tenth of training");
+      }
+    }
     html.paragraph("Data: " + r.csv_name + fmt("; wall time %.1f s.", r.wall_seconds));
   }
   html.write(dir / "report.html");

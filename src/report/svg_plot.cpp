@@ -252,6 +252,28 @@ void draw_legend(std::ostringstream& out, const Frame& f, const Plot& plot,
 
 }  // namespace
 
+std::optional<Plot> zoomed_to_late_values(const Plot& plot, double skip) {
+  Range x, all, late;
+  for (const Series& s : plot.series) {
+    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) x.add(s.x[i]), all.add(s.y[i]);
+  }
+  if (x.empty()) return std::nullopt;
+  const double from = x.lo + skip * (x.hi - x.lo);
+  for (const Series& s : plot.series) {
+    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (s.x[i] >= from) late.add(s.y[i]);
+    }
+  }
+  const double lo = plot.y_min.value_or(all.lo), hi = plot.y_max.value_or(all.hi);
+  if (late.empty() || late.hi - late.lo >= 0.5 * (hi - lo)) return std::nullopt;
+  Plot zoom = plot;
+  zoom.title += ", zoomed";
+  zoom.bands.clear();
+  zoom.y_min = std::max(lo, std::floor(late.lo * 200) / 200);
+  zoom.y_max = std::min(hi, std::ceil(late.hi * 200) / 200 + 0.005);
+  return zoom;
+}
+
 std::string escape_xml(const std::string& text) {
   std::string out;
   for (char ch : text) {

@@ -37,6 +37,12 @@ struct Plot {
 // Renders the plot as an <svg> element of the given size in pixels.
 std::string render_svg(const Plot& plot, int width = 640, int height = 360);
 
+// The same plot with the y range fitted to the values its series take after the first `skip`
+// fraction of the x range (where long training curves flatten and differ by little), rounded out to
+// 0.005; nothing when that would not halve the y range. Earlier points fall outside and are not
+// drawn. The title gets ", zoomed".
+std::optional<Plot> zoomed_to_late_values(const Plot& plot, double skip = 0.1);
+
 // Escapes &, <, >, " for HTML/SVG text and attributes.
 std::string escape_xml(const std::string& text);
 

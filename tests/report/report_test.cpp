@@ -82,6 +82,25 @@ TEST(SvgPlot, LegendAvoidsTheData) {
   EXPECT_EQ(count(svg, "fill-opacity='0.25'"), 1u);
 }
 
+TEST(SvgPlot, ZoomFitsTheLateValues) {
+  // A training curve: chance at step 0, then 0.90 to 0.93 from step 10 to 100.
+  Plot plot{.title = "acc", .y_min = 0.0, .y_max = 1.0};
+  Series s{.label = "a", .x = {0}, .y = {0.1}};
+  for (int step = 10; step <= 100; step += 10) {
+    s.x.push_back(step);
+    s.y.push_back(0.90 + 0.03 * (step - 10) / 90.0);
+  }
+  plot.series.push_back(s);
+  const auto zoom = zoomed_to_late_values(plot);
+  ASSERT_TRUE(zoom.has_value());
+  EXPECT_EQ(zoom->title, "acc, zoomed");
+  EXPECT_NEAR(*zoom->y_min, 0.90, 1e-12);
+  EXPECT_NEAR(*zoom->y_max, 0.935, 1e-12);
+  // Late values that span most of the range: no zoom.
+  plot.series[0].y.back() = 0.2;
+  EXPECT_FALSE(zoomed_to_late_values(plot).has_value());
+}
+
 TEST(HtmlReport, EscapesTextAndHoldsTablesAndFigures) {
   HtmlReport r("A <b> report");
   r.paragraph("x < y & z");
