@@ -22,7 +22,7 @@ def ratio(a, b):
 
 def main(path):
     report = json.load(open(path))
-    cases = [c for c in report["cases"] if c.get("bnorm_us") is not None]
+    cases = [c for c in report["rows"] if c.get("bnorm_us") is not None]
     stream = {s["threads"]: s["scale_gbs"] for s in report["stream"]}
 
     def name(c):
@@ -62,7 +62,7 @@ def main(path):
                   (name(c), 100.0 * gbs / stream[c["threads"]], PASS_BYTES[c["op"]]))
     for c in cases:
         if c["shape"] == "fc_60x100" and c["threads"] == 1 and c["cache"] == "hot":
-            bn = next(x for x in c["contenders"] if x["name"] == "bnorm")
+            bn = c["contenders"]["bnorm"]
             print("60x100 %s 1t hot: median %.2f us, min %.2f us (target 1.5)" %
                   (c["op"], bn["median_us"], bn["min_us"]))
 
