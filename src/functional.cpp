@@ -99,7 +99,7 @@ template <typename T>
 void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               std::span<const T> gamma, std::span<const T> beta, double eps,
                               std::span<T> y, std::span<Moments> batch_moments, Backend backend,
-                              Activation activation) {
+                              Activation activation, std::span<double> save_invstd) {
   constexpr std::string_view op = "batch_norm_forward_train";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -108,6 +108,7 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(beta, e.c, op, "beta");
   check_size(batch_moments, e.c, op, "batch_moments");
+  check_optional_size(save_invstd, e.c, op, "save_invstd");
   check_eps(eps, op);
   check(e.per_channel() > 1, op,
         "expected more than 1 value per channel when training, got N * spatial = ", e.per_channel(),
@@ -115,9 +116,10 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
         "more, or Mode::kInference)");
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
+  double* invstd = save_invstd.empty() ? channel_array(kInvstd, e.c) : save_invstd.data();
   kernels::select_kernels<T>(e, backend)
       .forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
-                     batch_moments.data());
+                     batch_moments.data(), invstd);
 }
 
 template <typename T>
@@ -138,9 +140,11 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   check_optional_size(beta, e.c, op, "beta");
   check_eps(eps, op);
   const double* m = to_double(mean, e.c, 0.0, kMean);
-  double* invstd = channel_array(kInvstd, e.c);
   for (size_t c = 0; c < static_cast<size_t>(e.c); ++c) {
     check(!(var[c] < 0), op, "expected var >= 0, got var[", c, "] = ", var[c]);
+  }
+  double* invstd = channel_array(kInvstd, e.c);  // a loop of its own, which vectorizes
+  for (size_t c = 0; c < static_cast<size_t>(e.c); ++c) {
     invstd[c] = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
   }
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
@@ -213,7 +217,7 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
                                          std::span<const T>, std::span<const T>, double);     \
   template void batch_norm_forward_train<T>(                                                  \
       std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>, double,  \
-      std::span<T>, std::span<Moments>, Backend, Activation);                                 \
+      std::span<T>, std::span<Moments>, Backend, Activation, std::span<double>);              \
   template void batch_norm_forward_infer<T>(                                                  \
       std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>,          \
       std::span<const T>, std::span<const T>, double, std::span<T>, Backend, Activation);     \

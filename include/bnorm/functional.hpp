@@ -59,13 +59,16 @@ AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
 
 // Training forward. Computes each channel's batch moments over N * spatial values into
 // batch_moments [C], then y = gamma * (x - mean) / sqrt(var + eps) + beta with the biased variance.
+// save_invstd: empty, or [C] overwritten with 1 / sqrt(batch_moments[c].variance() + eps), the
+// value y was normalized with (what batch_norm_backward takes), so callers need not compute it.
 // Requires more than one value per channel (N * spatial > 1) and eps > 0.
 template <typename T>
 void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               std::span<const T> gamma, std::span<const T> beta, double eps,
                               std::span<T> y, std::span<Moments> batch_moments,
                               Backend backend = Backend::kAuto,
-                              Activation activation = Activation::kNone);
+                              Activation activation = Activation::kNone,
+                              std::span<double> save_invstd = {});
 
 // Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) +
 // beta. mean, var: [C], var >= 0.

@@ -17,9 +17,10 @@ struct KernelSet {
   bool (*supports)(const Extents& e);
 
   // Batch moments per channel into moments [C], then y = gamma * (x - mean) * invstd + beta with
-  // invstd = 1 / sqrt(var + eps), var biased.
+  // invstd [C] = 1 / sqrt(moments.variance() + eps) (var biased), written with exactly that
+  // expression so that callers keep it instead of computing it again.
   void (*forward_train)(const T* x, const Extents& e, const double* gamma, const double* beta,
-                        double eps, bool relu, T* y, Moments* moments);
+                        double eps, bool relu, T* y, Moments* moments, double* invstd);
 
   // y = gamma * (x - mean) * invstd + beta with given mean, invstd [C].
   void (*forward_infer)(const T* x, const Extents& e, const double* mean, const double* invstd,

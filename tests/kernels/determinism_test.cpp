@@ -27,6 +27,7 @@ std::vector<unsigned char> all_outputs(const kernels::KernelSet<float>& k, const
     const auto train = run_forward_train(k, kc, in, relu);
     append(train.y.data(), train.y.size() * sizeof(float));
     append(train.moments.data(), train.moments.size() * sizeof(Moments));
+    append(train.invstd.data(), train.invstd.size() * sizeof(double));
     const auto infer = run_forward_infer(k, kc, in, relu);
     append(infer.data(), infer.size() * sizeof(float));
     for (bool through : {true, false}) {
@@ -47,6 +48,7 @@ TEST_P(Determinism, OneTwoAndThreeThreadsGiveIdenticalBits) {
   const std::vector<KernelCase> cases = {
       {{.n = 300, .c = 257, .s = 1, .layout = Layout::kNC}, 1},
       {{.n = 8, .c = 40, .s = 225, .layout = Layout::kChannelsLast}, 2},
+      {{.n = 4, .c = 70, .s = 1000, .layout = Layout::kChannelsLast}, 6},  // rows in memory order
       {{.n = 32, .c = 16, .s = 144, .layout = Layout::kChannelsFirst}, 3},
       {{.n = 4, .c = 70, .s = 300, .layout = Layout::kChannelsFirst}, 5},   // channel groups
       {{.n = 6, .c = 1, .s = 50000, .layout = Layout::kChannelsFirst}, 4},  // split channel

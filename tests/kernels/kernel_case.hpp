@@ -52,15 +52,17 @@ template <typename T>
 struct ForwardTrainOut {
   std::vector<T> y;
   std::vector<Moments> moments;
+  std::vector<double> invstd;
 };
 
 template <typename T>
 ForwardTrainOut<T> run_forward_train(const kernels::KernelSet<T>& k, const KernelCase& kc,
                                      const KernelInputs<T>& in, bool relu) {
   ForwardTrainOut<T> out{std::vector<T>(in.x.size(), T(-7)),
-                         std::vector<Moments>(static_cast<size_t>(kc.e.c))};
+                         std::vector<Moments>(static_cast<size_t>(kc.e.c)),
+                         std::vector<double>(static_cast<size_t>(kc.e.c), -7.0)};
   k.forward_train(in.x.data(), kc.e, in.gamma.data(), in.beta.data(), 1e-5, relu, out.y.data(),
-                  out.moments.data());
+                  out.moments.data(), out.invstd.data());
   return out;
 }
 

@@ -35,6 +35,11 @@ std::vector<KernelCase> shape_grid() {
   for (int64_t c : {1, 3, 16, 33}) add(7, c, 9, Layout::kChannelsLast);
   add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows
   add(2, 3, 1, Layout::kChannelsLast);
+  // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
+  // smaller shapes above take the column tiles): many work items with a tail vector, two items
+  // without one. N 40 x C 1030 above needs three passes over the columns.
+  add(2, 33, 4200, Layout::kChannelsLast);
+  add(3, 16, 700, Layout::kChannelsLast);
   // Channels-first strips around the vector widths and the 64-lane flush of partial sums.
   for (int64_t s : {2, 7, 15, 16, 17, 31, 32, 33, 49, 196, 2049})
     add(5, 3, s, Layout::kChannelsFirst);
@@ -70,6 +75,9 @@ void check_forward_train(const kernels::KernelSet<T>& opt, const KernelCase& kc,
     EXPECT_NEAR(g.mean, r.mean, tol<T>(1e-6) * (std::sqrt(r.variance()) + std::abs(r.mean)))
         << what << " channel " << c;
     EXPECT_NEAR(g.m2, r.m2, tol<T>(1e-5) * r.m2 + 1e-30) << what << " channel " << c;
+    // The module keeps this invstd instead of computing it again: it must be the very expression
+    // (the relu mask of the backward depends on its bits).
+    EXPECT_EQ(got.invstd[c], 1.0 / std::sqrt(g.variance() + 1e-5)) << what << " channel " << c;
   }
 }
 

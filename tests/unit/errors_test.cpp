@@ -120,6 +120,13 @@ TEST(Errors, FunctionalApiChecksEveryBuffer) {
       "expected y to hold 8 elements, got 6");
   expect_error([&] { batch_norm_forward_train<float>(x, desc, {}, {}, 1e-5, std::span(x), m); },
                "expected y not to overlap x");
+  std::vector<double> invstd(3);
+  expect_error(
+      [&] {
+        batch_norm_forward_train<float>(x, desc, {}, {}, 1e-5, y, m, Backend::kAuto,
+                                        Activation::kNone, invstd);
+      },
+      "expected save_invstd to be empty or hold 2 elements (one per channel), got 3");
   expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, var, {}, {}, 1e-5, y); },
                "expected var >= 0, got var[1] = -1");
   expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, mean, {}, {}, 0.0, y); },

@@ -1,8 +1,10 @@
-// Per-thread scratch memory and the thread count, outside the per-ISA builds.
+// Per-thread scratch memory, the thread count and the streaming-store threshold, outside the
+// per-ISA builds.
 #include "kernels/cpu/scratch.hpp"
 
 #include <omp.h>
 
+#include <cstdlib>
 #include <memory>
 #include <new>
 
@@ -24,5 +26,13 @@ void* thread_scratch(size_t bytes) {
 }
 
 int max_threads() { return omp_get_max_threads(); }
+
+int64_t stream_min_bytes(int64_t fallback) {
+  static const int64_t from_environment = [] {
+    const char* v = std::getenv("BNORM_STREAM_MIN_BYTES");
+    return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : int64_t{-1};
+  }();
+  return from_environment >= 0 ? from_environment : fallback;
+}
 
 }  // namespace bnorm::kernels

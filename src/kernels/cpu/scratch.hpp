@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace bnorm::kernels {
 
@@ -13,5 +14,9 @@ void* thread_scratch(size_t bytes);
 
 // How many threads a parallel region would get here (omp_get_max_threads).
 int max_threads();
+
+// Outputs of more bytes than this are written with non-temporal stores: `fallback`, or
+// BNORM_STREAM_MIN_BYTES when set (read once; the tests set 0 to run every shape that way).
+int64_t stream_min_bytes(int64_t fallback);
 
 }  // namespace bnorm::kernels

@@ -44,11 +44,12 @@ void forward_infer_ref(const T* x, const Extents& e, const double* mean, const d
 
 template <typename T>
 void forward_train_ref(const T* x, const Extents& e, const double* gamma, const double* beta,
-                       double eps, bool relu, T* y, Moments* moments) {
+                       double eps, bool relu, T* y, Moments* moments, double* invstd_out) {
   for (int64_t c = 0; c < e.c; ++c) {
     moments[c] = channel_moments(x, e, c);
     const double mean = moments[c].mean;
     const double invstd = 1.0 / std::sqrt(moments[c].variance() + eps);
+    invstd_out[c] = invstd;
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
         const int64_t i = e.offset(n, c, s);

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Checks a `bnorm bench --json` file against the kernel targets of issue 3 and prints each one.
+
+    scripts/bench_targets.py build/bench.json
+
+Targets (medians of one run): every case no slower than the fastest same-layout anchor and the
+median over cases >= 1.3x it; >= 1.5x PyTorch on every case; NCHW training forward >= 4x and
+backward >= 2x PyTorch (median over NCHW cases); cold 64x128x56x56 >= 85% of STREAM counting the
+passes the algorithm needs (training forward 12 B/element, inference 8 B, backward 20 B); the
+60x100 layer <= 1.5 us for training forward and backward at one thread.
+"""
+import json
+import statistics
+import sys
+
+PASS_BYTES = {"fwd_train": 12.0, "fwd_infer": 8.0, "backward": 20.0}
+
+
+def ratio(a, b):
+    return a / b if a is not None and b is not None and b > 0 else None
+
+
+def main(path):
+    report = json.load(open(path))
+    cases = [c for c in report["rows"] if c.get("bnorm_us") is not None]
+    stream = {s["threads"]: s["scale_gbs"] for s in report["stream"]}
+
+    def name(c):
+        return "%s/%s %s %dt %s" % (c["shape"], c["layout"], c["op"], c["threads"], c["cache"])
+
+    vs_best = [(ratio(c.get("best_anchor_us"), c["bnorm_us"]), c) for c in cases]
+    vs_best = [(r, c) for r, c in vs_best if r is not None]
+    slower = [(r, c) for r, c in vs_best if r < 1.0]
+    print("cases: %d; median vs best anchor %.2fx (target 1.3)" %
+          (len(cases), statistics.median(r for r, _ in vs_best)))
+    print("slower than the best anchor: %d (target 0)" % len(slower))
+    for r, c in sorted(slower, key=lambda t: t[0]):
+        print("  %.2fx %s (best %s)" % (r, name(c), c.get("best_anchor")))
+    for layout in ("nc", "nchw", "nhwc"):
+        rs = [r for r, c in vs_best if c["layout"] == layout]
+        if rs:
+            print("  %s: median %.2fx, worst %.2fx, %d slower" %
+                  (layout, statistics.median(rs), min(rs), sum(r < 1 for r in rs)))
+
+    vs_torch = [(ratio(c.get("torch_us"), c["bnorm_us"]), c) for c in cases]
+    vs_torch = [(r, c) for r, c in vs_torch if r is not None]
+    under = [(r, c) for r, c in vs_torch if r < 1.5]
+    print("under 1.5x PyTorch: %d of %d (target 0)" % (len(under), len(vs_torch)))
+    for r, c in sorted(under, key=lambda t: t[0]):
+        print("  %.2fx %s" % (r, name(c)))
+    for op, target in (("fwd_train", 4.0), ("backward", 2.0)):
+        rs = [r for r, c in vs_torch if c["layout"] == "nchw" and c["op"] == op]
+        if rs:
+            print("NCHW %s vs PyTorch: median %.2fx, min %.2fx (target %.1fx)" %
+                  (op, statistics.median(rs), min(rs), target))
+
+    for c in cases:
+        if c["shape"] == "conv_64x128x56x56" and c["cache"] == "cold":
+            elements = c["numel"]
+            gbs = PASS_BYTES[c["op"]] * elements / (c["bnorm_us"] * 1e-6) / 1e9
+            print("cold %s: %.0f%% of STREAM by %g B/element (target 85%%)" %
+                  (name(c), 100.0 * gbs / stream[c["threads"]], PASS_BYTES[c["op"]]))
+    for c in cases:
+        if c["shape"] == "fc_60x100" and c["threads"] == 1 and c["cache"] == "hot":
+            bn = c["contenders"]["bnorm"]
+            print("60x100 %s 1t hot: median %.2f us, min %.2f us (target 1.5)" %
+                  (c["op"], bn["median_us"], bn["min_us"]))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: scripts/bench_targets.py BENCH.json")
+    main(sys.argv[1])
