@@ -54,37 +54,33 @@ void Sequential::backward(const Tensor& dout) {
   }
 }
 
-std::vector<Parameter> Sequential::parameters() {
-  std::vector<Parameter> all;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    for (Parameter& p : layers_[i]->parameters()) {
-      p.name = std::to_string(i) + "." + p.name;
-      all.push_back(std::move(p));
+namespace {
+
+// Every layer's items (parameters, buffers, counters), names prefixed with the layer index.
+template <typename Item, typename Get>
+std::vector<Item> prefixed(const std::vector<std::unique_ptr<Layer>>& layers, Get get) {
+  std::vector<Item> all;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (Item& item : get(*layers[i])) {
+      item.name = std::to_string(i) + "." + item.name;
+      all.push_back(std::move(item));
     }
   }
   return all;
+}
+
+}  // namespace
+
+std::vector<Parameter> Sequential::parameters() {
+  return prefixed<Parameter>(layers_, [](Layer& l) { return l.parameters(); });
 }
 
 std::vector<Buffer> Sequential::buffers() {
-  std::vector<Buffer> all;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    for (Buffer& b : layers_[i]->buffers()) {
-      b.name = std::to_string(i) + "." + b.name;
-      all.push_back(std::move(b));
-    }
-  }
-  return all;
+  return prefixed<Buffer>(layers_, [](Layer& l) { return l.buffers(); });
 }
 
 std::vector<Counter> Sequential::counters() {
-  std::vector<Counter> all;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    for (Counter& c : layers_[i]->counters()) {
-      c.name = std::to_string(i) + "." + c.name;
-      all.push_back(std::move(c));
-    }
-  }
-  return all;
+  return prefixed<Counter>(layers_, [](Layer& l) { return l.counters(); });
 }
 
 void Sequential::zero_grad() {
