@@ -35,23 +35,27 @@ void BatchNormLayer::backward(const Tensor& in, const Tensor& /*out*/, const Ten
   bn_.backward(in.span(), dout.span(), din != nullptr ? din->span() : std::span<float>());
 }
 
-std::vector<Parameter> BatchNormLayer::parameters() {
-  if (!bn_.options().affine) return {};
-  return {{.name = "gamma", .value = bn_.gamma(), .grad = bn_.grad_gamma()},
-          {.name = "beta", .value = bn_.beta(), .grad = bn_.grad_beta()}};
+std::vector<Parameter> BatchNormLayer::parameters() { return batch_norm_parameters(bn_); }
+std::vector<Buffer> BatchNormLayer::buffers() { return batch_norm_buffers(bn_); }
+std::vector<Counter> BatchNormLayer::counters() { return batch_norm_counters(bn_); }
+
+std::vector<Parameter> batch_norm_parameters(BatchNorm<float>& bn) {
+  if (!bn.options().affine) return {};
+  return {{.name = "gamma", .value = bn.gamma(), .grad = bn.grad_gamma()},
+          {.name = "beta", .value = bn.beta(), .grad = bn.grad_beta()}};
 }
 
-std::vector<Buffer> BatchNormLayer::buffers() {
-  if (!bn_.options().track_running_stats) return {};
-  return {{.name = "running_mean", .value = bn_.running_mean()},
-          {.name = "running_var", .value = bn_.running_var()}};
+std::vector<Buffer> batch_norm_buffers(BatchNorm<float>& bn) {
+  if (!bn.options().track_running_stats) return {};
+  return {{.name = "running_mean", .value = bn.running_mean()},
+          {.name = "running_var", .value = bn.running_var()}};
 }
 
-std::vector<Counter> BatchNormLayer::counters() {
-  if (!bn_.options().track_running_stats) return {};
+std::vector<Counter> batch_norm_counters(BatchNorm<float>& bn) {
+  if (!bn.options().track_running_stats) return {};
   return {{.name = "num_batches_tracked",
-           .get = [this] { return bn_.num_batches_tracked(); },
-           .set = [this](int64_t n) { bn_.set_num_batches_tracked(n); }}};
+           .get = [&bn] { return bn.num_batches_tracked(); },
+           .set = [&bn](int64_t n) { bn.set_num_batches_tracked(n); }}};
 }
 
 }  // namespace bnorm::nn

@@ -34,4 +34,12 @@ class BatchNormLayer final : public Layer {
   bool frozen_ = false;
 };
 
+// A BatchNorm module's trained tensors (gamma, beta; none without affine), running statistics
+// (running_mean, running_var) and num_batches_tracked (none without track_running_stats), under
+// PyTorch's names: what every engine layer wrapping a module reports (this one, and the conv
+// nets' ChannelBatchNormLayer). The views live as long as bn.
+std::vector<Parameter> batch_norm_parameters(BatchNorm<float>& bn);
+std::vector<Buffer> batch_norm_buffers(BatchNorm<float>& bn);
+std::vector<Counter> batch_norm_counters(BatchNorm<float>& bn);
+
 }  // namespace bnorm::nn

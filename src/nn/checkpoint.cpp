@@ -2,7 +2,6 @@
 #include "nn/checkpoint.hpp"
 
 #include <bit>
-#include <functional>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -16,24 +15,21 @@ static_assert(std::endian::native == std::endian::little, "checkpoints are littl
 
 constexpr std::string_view kMagic = "bnorm-checkpoint 1";
 
-// An entry is either float values (f32) or one integer (i64, read and written through get/set).
+// An entry is either float values (f32) or one integer (counter, read and written through it).
 struct Entry {
   std::string name;
   std::span<float> f32;
-  std::function<int64_t()> get;
-  std::function<void(int64_t)> set;
-  bool is_int() const { return static_cast<bool>(get); }
+  Counter counter;
+  bool is_int() const { return static_cast<bool>(counter.get); }
 };
 
 std::vector<Entry> entries_of(Sequential& net, const CheckpointExtras& extras) {
   std::vector<Entry> entries;
   for (Parameter& p : net.parameters()) entries.push_back({.name = p.name, .f32 = p.value});
   for (Buffer& b : net.buffers()) entries.push_back({.name = b.name, .f32 = b.value});
-  for (Counter& c : net.counters()) entries.push_back({.name = c.name, .get = c.get, .set = c.set});
+  for (Counter& c : net.counters()) entries.push_back({.name = c.name, .counter = c});
   for (const Buffer& b : extras.buffers) entries.push_back({.name = b.name, .f32 = b.value});
-  for (const Counter& c : extras.counters) {
-    entries.push_back({.name = c.name, .get = c.get, .set = c.set});
-  }
+  for (const Counter& c : extras.counters) entries.push_back({.name = c.name, .counter = c});
   return entries;
 }
 
@@ -46,7 +42,7 @@ void save_checkpoint(Sequential& net, const std::string& path, const CheckpointE
   out << kMagic << '\n';
   for (const Entry& e : entries_of(net, extras)) {
     if (e.is_int()) {
-      const int64_t n = e.get();
+      const int64_t n = e.counter.get();
       out << e.name << " i64 1\n";
       out.write(reinterpret_cast<const char*>(&n), sizeof n);
     } else {
@@ -86,7 +82,7 @@ void load_checkpoint(Sequential& net, const std::string& path, const CheckpointE
     if (is_int) {
       int64_t n = 0;
       in.read(reinterpret_cast<char*>(&n), sizeof n);
-      e.set(n);
+      e.counter.set(n);
     } else {
       in.read(reinterpret_cast<char*>(e.f32.data()),
               static_cast<std::streamsize>(e.f32.size_bytes()));

@@ -226,7 +226,7 @@ void draw_legend(std::ostringstream& out, const Frame& f, const Plot& plot,
     return count;
   };
   double bx = xs[0], by = ys[0];
-  int best = hidden(bx, by);
+  int best = std::numeric_limits<int>::max();
   for (double y : ys) {  // top right first, then top left, bottom right, bottom left
     for (double x : xs) {
       const int n = hidden(x, y);

@@ -187,16 +187,21 @@ Images corner_squares(int64_t count, uint64_t seed) {
   return d;
 }
 
+// The small CNN the training tests use: 12x12 images, conv(4)-pool-conv(8)-pool-FC(16)-FC(4).
+Sequential small_cnn(bool with_bn, uint64_t seed) {
+  return build_cnn({.input = {.c = 1, .h = 12, .w = 12},
+                    .channels = {4, 8},
+                    .hidden = 16,
+                    .classes = 4,
+                    .batch_norm = with_bn,
+                    .seed = seed});
+}
+
 class CnnTraining : public ::testing::TestWithParam<bool> {};
 
 TEST_P(CnnTraining, LossFallsAndAccuracyRises) {
   const bool with_bn = GetParam();
-  Sequential net = build_cnn({.input = {.c = 1, .h = 12, .w = 12},
-                              .channels = {4, 8},
-                              .hidden = 16,
-                              .classes = 4,
-                              .batch_norm = with_bn,
-                              .seed = 3});
+  Sequential net = small_cnn(with_bn, 3);
   optim::Sgd sgd(net.parameters(), {.lr = 0.05, .momentum = 0.9});
   optim::ClassifierTrainer trainer(net, sgd, optim::LrSchedule::constant(0.05), {.eval_batch = 50});
   const Images data = corner_squares(200, 4);
@@ -219,12 +224,7 @@ TEST_P(CnnTraining, LossFallsAndAccuracyRises) {
 std::vector<float> parameters_after_training(int threads, bool with_bn) {
   const int saved = num_threads();
   set_num_threads(threads);
-  Sequential net = build_cnn({.input = {.c = 1, .h = 12, .w = 12},
-                              .channels = {4, 8},
-                              .hidden = 16,
-                              .classes = 4,
-                              .batch_norm = with_bn,
-                              .seed = 5});
+  Sequential net = small_cnn(with_bn, 5);
   optim::Sgd sgd(net.parameters(), {.lr = 0.05, .momentum = 0.9});
   optim::ClassifierTrainer trainer(net, sgd, optim::LrSchedule::constant(0.05));
   const Images data = corner_squares(90, 6);

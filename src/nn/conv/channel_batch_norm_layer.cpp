@@ -2,6 +2,7 @@
 #include "nn/conv/channel_batch_norm_layer.hpp"
 
 #include "check.hpp"
+#include "nn/batch_norm_layer.hpp"
 
 namespace bnorm::nn {
 namespace {
@@ -42,23 +43,8 @@ void ChannelBatchNormLayer::backward(const Tensor& in, const Tensor& /*out*/, co
   bn_.backward(in.span(), dout.span(), din != nullptr ? din->span() : std::span<float>());
 }
 
-std::vector<Parameter> ChannelBatchNormLayer::parameters() {
-  if (!bn_.options().affine) return {};
-  return {{.name = "gamma", .value = bn_.gamma(), .grad = bn_.grad_gamma()},
-          {.name = "beta", .value = bn_.beta(), .grad = bn_.grad_beta()}};
-}
-
-std::vector<Buffer> ChannelBatchNormLayer::buffers() {
-  if (!bn_.options().track_running_stats) return {};
-  return {{.name = "running_mean", .value = bn_.running_mean()},
-          {.name = "running_var", .value = bn_.running_var()}};
-}
-
-std::vector<Counter> ChannelBatchNormLayer::counters() {
-  if (!bn_.options().track_running_stats) return {};
-  return {{.name = "num_batches_tracked",
-           .get = [this] { return bn_.num_batches_tracked(); },
-           .set = [this](int64_t n) { bn_.set_num_batches_tracked(n); }}};
-}
+std::vector<Parameter> ChannelBatchNormLayer::parameters() { return batch_norm_parameters(bn_); }
+std::vector<Buffer> ChannelBatchNormLayer::buffers() { return batch_norm_buffers(bn_); }
+std::vector<Counter> ChannelBatchNormLayer::counters() { return batch_norm_counters(bn_); }
 
 }  // namespace bnorm::nn
