@@ -20,7 +20,7 @@ class BatchNormLayer final : public Layer {
   void forward(const Tensor& in, Tensor& out, Phase phase) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
   std::vector<Parameter> parameters() override;  // gamma, beta (none without affine)
-  std::vector<Counter> counters() override;     // num_batches_tracked
+  std::vector<Counter> counters() override;      // num_batches_tracked
   std::vector<Buffer> buffers() override;        // running_mean, running_var
 
   void set_frozen(bool frozen) { frozen_ = frozen; }

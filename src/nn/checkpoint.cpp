@@ -90,10 +90,11 @@ void load_checkpoint(Sequential& net, const std::string& path, const CheckpointE
     detail::check(in.get() == '\n' && in.good(), op, "expected ", want, " values for '", e.name,
                   "' in '", path, "', got a truncated file");
   }
-  detail::check(in.peek() == std::char_traits<char>::eof(), op, "expected '", path,
-                "' to end after ", entries.size(),
-                " entries, got more (the checkpoint holds a larger architecture, or optimizer state: "
-                "load it with optim::load_training_checkpoint)");
+  detail::check(
+      in.peek() == std::char_traits<char>::eof(), op, "expected '", path, "' to end after ",
+      entries.size(),
+      " entries, got more (the checkpoint holds a larger architecture, or optimizer state: "
+      "load it with optim::load_training_checkpoint)");
 }
 
 }  // namespace bnorm::nn

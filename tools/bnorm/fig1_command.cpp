@@ -88,7 +88,8 @@ void add_fig1_command(CLI::App& app) {
                   "both networks use the one where it ended best")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--momentum", s.momentum, "SGD momentum (the paper used momentum on ImageNet; see docs/fig1.md)")
+  cmd->add_option("--momentum", s.momentum,
+                  "SGD momentum (the paper used momentum on ImageNet; see docs/fig1.md)")
       ->capture_default_str();
   cmd->add_option("--init-sigma", s.init_sigma, "initial weights ~ N(0, sigma^2)")
       ->capture_default_str();

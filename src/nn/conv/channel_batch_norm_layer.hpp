@@ -22,7 +22,7 @@ class ChannelBatchNormLayer final : public Layer {
   void forward(const Tensor& in, Tensor& out, Phase phase) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
   std::vector<Parameter> parameters() override;  // gamma, beta [C]
-  std::vector<Counter> counters() override;     // num_batches_tracked
+  std::vector<Counter> counters() override;      // num_batches_tracked
   std::vector<Buffer> buffers() override;        // running_mean, running_var [C]
 
   ImageShape shape() const { return shape_; }
