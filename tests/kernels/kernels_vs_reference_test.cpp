@@ -59,6 +59,13 @@ double tol(double float_tol) {
   return sizeof(T) == 4 ? float_tol : float_tol * 1e-7;
 }
 
+// Elements from p to the next 64-byte boundary.
+template <typename T>
+size_t elements_to_line(const T* p) {
+  const auto misaligned = reinterpret_cast<uintptr_t>(p) % 64;
+  return misaligned == 0 ? 0 : (64 - misaligned) / sizeof(T);
+}
+
 template <typename T>
 void check_forward_train(const kernels::KernelSet<T>& opt, const KernelCase& kc, bool relu) {
   const KernelInputs<T> in(kc);
@@ -176,6 +183,55 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
   }
 }
 
+// Outputs at every float offset from a cache line, for shapes whose rows and strips do not fill
+// whole vectors: y and dx must be the same bits as at offset 0 and match the reference. The
+// non-temporal paths (Kernels.streaming_stores reruns this) split each span into plain-stored
+// ends and streamed whole lines by the output's address, so each offset takes another split.
+template <typename T>
+void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
+  constexpr size_t kLineFloats = 64 / sizeof(T);
+  for (const KernelCase& kc :
+       {KernelCase{{.n = 5, .c = 33, .s = 7, .layout = Layout::kChannelsLast}, 7},
+        KernelCase{{.n = 70, .c = 20, .s = 1, .layout = Layout::kNC}, 8},
+        KernelCase{{.n = 3, .c = 2, .s = 197, .layout = Layout::kChannelsFirst}, 9}}) {
+    const KernelInputs<T> in(kc);
+    const Extents& e = kc.e;
+    const size_t numel = in.x.size();
+    std::vector<T> y0, y_train0, dx0;
+    for (size_t offset = 0; offset < kLineFloats; ++offset) {
+      const std::string what = std::string(opt.name) + " " + kc.name() + " output offset " +
+                               std::to_string(offset) + " floats";
+      std::vector<T> buffer(numel + 2 * kLineFloats, T(-7));
+      // 64-byte aligned start, then offset floats on.
+      T* out = buffer.data() + elements_to_line(buffer.data()) + offset;
+      std::vector<Moments> moments(static_cast<size_t>(e.c));
+      std::vector<double> invstd(static_cast<size_t>(e.c)), dgamma(invstd), dbeta(invstd);
+      opt.forward_infer(in.x.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
+                        in.beta.data(), false, out);
+      std::vector<T> y(out, out + numel);
+      opt.forward_train(in.x.data(), e, in.gamma.data(), in.beta.data(), 1e-5, false, out,
+                        moments.data(), invstd.data());
+      std::vector<T> y_train(out, out + numel);
+      opt.backward(in.x.data(), in.dy.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
+                   in.beta.data(), false, true, out, dgamma.data(), dbeta.data());
+      std::vector<T> dx(out, out + numel);
+      if (offset == 0) {
+        expect_close<T, T>(y, run_forward_infer(kernels::reference_kernels<T>(), kc, in, false),
+                           tol<T>(2e-5), tol<T>(2e-5), what + " y");
+        y0 = y, y_train0 = y_train, dx0 = dx;
+      } else {
+        EXPECT_TRUE(y == y0) << what << " inference y";
+        EXPECT_TRUE(y_train == y_train0) << what << " training y";
+        EXPECT_TRUE(dx == dx0) << what << " dx";
+      }
+    }
+  }
+}
+
+TEST_P(KernelsVsReference, OutputsAtEveryAlignment) {
+  check_outputs_at_every_alignment(kernels::cpu_kernels<float>(GetParam()));
+}
+
 // The AVX-512 build's 16-float vectors, runnable on any x86-64 (wide_vector_kernels.cpp).
 TEST(KernelsVsReferenceWideVectors, AllOpsFloat) {
   const auto& kf = kernels::wide_baseline::kernel_set<float>();
@@ -186,6 +242,7 @@ TEST(KernelsVsReferenceWideVectors, AllOpsFloat) {
       for (bool through : {true, false}) check_backward(kf, kc, relu, through);
     }
   }
+  check_outputs_at_every_alignment(kf);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, KernelsVsReference,
