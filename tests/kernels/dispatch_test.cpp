@@ -2,11 +2,14 @@
 // kReference the reference, and the ISA detection agrees with the CPU.
 #include <gtest/gtest.h>
 
+#include <bnorm/error.hpp>
 #include <bnorm/functional.hpp>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/cpu_kernels.hpp"
+#include "kernels/cpu/scratch.hpp"
 
 namespace bnorm::test {
 namespace {
@@ -43,6 +46,42 @@ TEST(Dispatch, DetectionMatchesTheCompilerBuiltins) {
             __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0);
   if (kernels::cpu_supports(CpuIsa::kAvx512)) {
     EXPECT_TRUE(__builtin_cpu_supports("avx512f"));
+  }
+}
+
+// BNORM_STREAM_MIN_BYTES: unset means the default; a malformed value is an error that names the
+// variable, not a threshold of 0 (stream everything) or the default in disguise.
+TEST(StreamThreshold, ParsesWholeByteCountsAndRejectsEverythingElse) {
+  EXPECT_EQ(kernels::parse_stream_min_bytes(nullptr), -1);
+  EXPECT_EQ(kernels::parse_stream_min_bytes(""), -1);
+  EXPECT_EQ(kernels::parse_stream_min_bytes("0"), 0);
+  EXPECT_EQ(kernels::parse_stream_min_bytes("8388608"), 8388608);
+  for (const char* bad : {"16MiB", "-1", "1e6", "x", "12 ", "99999999999999999999999"}) {
+    try {
+      kernels::parse_stream_min_bytes(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("BNORM_STREAM_MIN_BYTES"), std::string::npos) << bad;
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Run by CTest with BNORM_STREAM_MIN_BYTES=16MiB (Kernels.malformed_stream_threshold): a call that
+// reaches the optimized kernels reports the variable instead of running with a guessed value.
+TEST(StreamThreshold, MalformedEnvironmentStopsTheCall) {
+  const char* value = std::getenv("BNORM_STREAM_MIN_BYTES");
+  if (value == nullptr || std::string(value) != "16MiB") {
+    GTEST_SKIP() << "runs under BNORM_STREAM_MIN_BYTES=16MiB only";
+  }
+  const TensorDesc desc{.dims = {4, 3}, .layout = Layout::kNC};
+  std::vector<float> x(12, 1.0f), y(12), gamma(3, 1.0f), beta(3, 0.0f);
+  std::vector<Moments> moments(3);
+  try {
+    batch_norm_forward_train<float>(x, desc, gamma, beta, 1e-5, y, moments, Backend::kOptimized);
+    ADD_FAILURE() << "the call ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("BNORM_STREAM_MIN_BYTES"), std::string::npos) << e.what();
   }
 }
 

@@ -4,9 +4,13 @@
 
 #include <omp.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <string>
+
+#include "bnorm/error.hpp"
 
 namespace bnorm::kernels {
 
@@ -27,11 +31,22 @@ void* thread_scratch(size_t bytes) {
 
 int max_threads() { return omp_get_max_threads(); }
 
+int64_t parse_stream_min_bytes(const char* value) {
+  if (value == nullptr || *value == '\0') return -1;
+  errno = 0;
+  char* end = nullptr;
+  const long long bytes = std::strtoll(value, &end, 10);
+  if (*end != '\0' || errno == ERANGE || bytes < 0) {
+    throw Error(
+        "[batch_norm] expected BNORM_STREAM_MIN_BYTES to be a whole number of bytes >= 0, got '" +
+        std::string(value) + "'; unset it for the default threshold");
+  }
+  return bytes;
+}
+
 int64_t stream_min_bytes(int64_t fallback) {
-  static const int64_t from_environment = [] {
-    const char* v = std::getenv("BNORM_STREAM_MIN_BYTES");
-    return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : int64_t{-1};
-  }();
+  static const int64_t from_environment =
+      parse_stream_min_bytes(std::getenv("BNORM_STREAM_MIN_BYTES"));
   return from_environment >= 0 ? from_environment : fallback;
 }
 

@@ -17,6 +17,11 @@ int max_threads();
 
 // Outputs of more bytes than this are written with non-temporal stores: `fallback`, or
 // BNORM_STREAM_MIN_BYTES when set (read once; the tests set 0 to run every shape that way).
+// Throws bnorm::Error when the variable is set to anything but a whole number >= 0.
 int64_t stream_min_bytes(int64_t fallback);
+
+// The value of BNORM_STREAM_MIN_BYTES (null or empty: -1, not set). Throws bnorm::Error naming the
+// variable for text that is not a whole number >= 0 ("16MiB", "-1", "1e6", an overflow).
+int64_t parse_stream_min_bytes(const char* value);
 
 }  // namespace bnorm::kernels
