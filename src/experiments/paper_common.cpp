@@ -24,6 +24,11 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
+std::string gap_text(double reference_minus_model_pp) {
+  return fmt("%.2f", std::abs(reference_minus_model_pp)) +
+         (reference_minus_model_pp < 0 ? " pp above" : " pp below");
+}
+
 Curve train_curve(const std::string& name, nn::Sequential& net, const TrainSpec& spec,
                   const data::Dataset& train, const data::Dataset& test) {
   require(spec.steps > 0 && spec.eval_every > 0, name,

@@ -86,4 +86,8 @@ void require(bool ok, const std::string& id, const std::string& what);
 // A printf-style number: fmt("%.2f", x).
 std::string fmt(const char* format, double value);
 
+// How far a model's accuracy is from a reference's, given reference - model in percentage
+// points: "2.42 pp below" for 2.42, "2.42 pp above" for -2.42.
+std::string gap_text(double reference_minus_model_pp);
+
 }  // namespace bnorm::experiments

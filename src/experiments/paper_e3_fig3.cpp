@@ -85,11 +85,12 @@ std::string per_seed_summary(const std::vector<std::vector<Curve>>& runs) {
   return "per seed 1.." + std::to_string(seeds) + ": BN-Baseline " +
          per_seed_text(bn_baseline, "%.2fx") + " fewer steps, BN-x5 " +
          per_seed_text(bn_x5, "%.2fx") + "; Inception-x5 best " + per_seed_text(x5_gap, "%.2f") +
-         " pp below the baseline's (fails in " + std::to_string(x5_fails) + " of " +
-         std::to_string(seeds) + "); BN-x5-Sigmoid " + per_seed_text(sigmoid_bn_gap, "%.2f") +
-         " pp below; sigmoid baseline " + per_seed_text(sigmoid_gap, "%.2f") +
-         " pp below; all five parts hold in " + std::to_string(holds) + " of " +
-         std::to_string(seeds) + " seeds";
+         " pp below the baseline's (negative: above; fails in " + std::to_string(x5_fails) +
+         " of " + std::to_string(seeds) + "); BN-x5-Sigmoid " +
+         per_seed_text(sigmoid_bn_gap, "%.2f") +
+         " pp below the baseline (negative: above); sigmoid baseline " +
+         per_seed_text(sigmoid_gap, "%.2f") + " pp below; all five parts hold in " +
+         std::to_string(holds) + " of " + std::to_string(seeds) + " seeds";
 }
 
 }  // namespace
@@ -174,7 +175,8 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
                     .x_label = "training step",
                     .y_label = "test accuracy",
                     .y_min = 0.0,
-                    .y_max = 1.0};
+                    .y_max = 1.0,
+                    .zoom_late_values = true};
   for (const Curve& c : curves) {
     report::Series series{.label = c.name, .dashed = c.name.rfind("Inception", 0) == 0};
     for (size_t i = 0; i < c.steps.size(); ++i) {
@@ -217,8 +219,8 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
           (curves[5].diverged_at >= 0 ? "diverged at step " + std::to_string(curves[5].diverged_at)
                                       : "max " + fmt("%.2f%%", 100 * curves[5].best())) +
           " (fails: " + (v.baseline_x5_fails ? "yes" : "no") + "); BN-x5-Sigmoid " +
-          fmt("%.2f", v.sigmoid_bn_x5_gap_pp) + " pp below baseline, sigmoid baseline " +
-          fmt("%.2f", v.sigmoid_baseline_gap_pp) + " pp below" +
+          gap_text(v.sigmoid_bn_x5_gap_pp) + " the baseline, sigmoid baseline " +
+          gap_text(v.sigmoid_baseline_gap_pp) +
           (seeds > 1 ? " (seed-mean curves); " + per_seed_summary(runs) : std::string()),
       .threshold = "BN-Baseline >= 1.5x and BN-x5 >= 3x fewer steps; Inception-x5 diverges or is "
                    ">= 2 pp worse; BN-x5-Sigmoid within 3 pp; sigmoid baseline >= 20 pp worse",

@@ -35,8 +35,7 @@ void write_paper_outputs(const std::filesystem::path& dir,
     for (const std::string& note : r.notes) html.paragraph(note);
     for (const report::Plot& plot : r.plots) {
       html.figure(report::render_svg(plot), plot.title);
-      // Curves against steps flatten late and end close together: show that part zoomed too.
-      if (plot.x_label != "training step") continue;
+      if (!plot.zoom_late_values) continue;
       if (const auto zoom = report::zoomed_to_late_values(plot)) {
         html.figure(report::render_svg(*zoom), zoom->title + ": after the first tenth of training");
       }

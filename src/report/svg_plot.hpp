@@ -32,6 +32,9 @@ struct Plot {
   std::optional<double> y_min, y_max;  // default: fit the data
   std::vector<Band> bands;
   std::vector<Series> series;
+  // Reports draw zoomed_to_late_values(plot) below the plot as well (long training curves, which
+  // flatten and end close together).
+  bool zoom_late_values = false;
 };
 
 // Renders the plot as an <svg> element of the given size in pixels.

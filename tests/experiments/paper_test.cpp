@@ -12,6 +12,7 @@
 #include <random>
 
 #include "bnorm/error.hpp"
+#include "experiments/paper_common.hpp"
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_output.hpp"
 #include "experiments/paper_population.hpp"
@@ -49,6 +50,14 @@ class PaperDrivers : public ::testing::Test {
  protected:
   data::Dataset train_ = bands(60, 1), test_ = bands(30, 2);
 };
+
+// The measured text names the side of the gap: E3 once printed "-2.42 pp below" for a model
+// 2.42 pp above the baseline.
+TEST(PaperText, GapSaysAboveOrBelowByTheSign) {
+  EXPECT_EQ(experiments::gap_text(2.424), "2.42 pp below");
+  EXPECT_EQ(experiments::gap_text(-2.424), "2.42 pp above");
+  EXPECT_EQ(experiments::gap_text(0.0), "0.00 pp below");
+}
 
 TEST_F(PaperDrivers, E2ProducesOneClaimPerActivationAndARowPerRun) {
   const ExperimentResult r = run_e2_lr_sweep(tiny(), train_, test_);
@@ -200,6 +209,27 @@ TEST_F(PaperDrivers, OutputsHoldTheSummaryKeysAndTheReport) {
   EXPECT_NE(text.find("<svg"), std::string::npos);
   EXPECT_NE(text.find("E4: a deep sigmoid network"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+// A plot asks for its zoomed copy (Plot::zoom_late_values); other plots get none.
+TEST(PaperReport, ZoomedCopyOnlyForPlotsThatAskForIt) {
+  const auto report_for = [](bool zoom) {
+    report::Plot plot{
+        .title = "curves", .x_label = "step", .y_label = "accuracy", .zoom_late_values = zoom};
+    plot.series.push_back({.label = "a", .x = {0, 10, 20, 30}, .y = {0.1, 0.90, 0.92, 0.93}});
+    ExperimentResult r{.id = "EX", .title = "EX", .csv_name = "ex.csv", .csv = "a\n"};
+    r.plots.push_back(plot);
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("bnorm_zoom_test_" + std::to_string(::getpid()) + (zoom ? "z" : "n"));
+    std::filesystem::create_directories(dir);
+    write_paper_outputs(dir, {r});
+    std::ifstream html(dir / "report.html");
+    std::string text((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(dir);
+    return text;
+  };
+  EXPECT_NE(report_for(true).find("curves, zoomed"), std::string::npos);
+  EXPECT_EQ(report_for(false).find("zoomed"), std::string::npos);
 }
 
 }  // namespace
