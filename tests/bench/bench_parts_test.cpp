@@ -16,7 +16,7 @@ namespace {
 
 TEST(Stream, RatesArePositiveAndBelowAnyRealMachine) {
   const StreamResult s = measure_stream(1, size_t{4} << 20, 2);
-  for (double gbs : {s.copy_gbs, s.scale_gbs, s.triad_gbs}) {
+  for (double gbs : {s.copy_gbs, s.scale_gbs, s.triad_gbs, s.scale_nt_gbs}) {
     EXPECT_TRUE(std::isfinite(gbs));
     EXPECT_GT(gbs, 0.05);
     EXPECT_LT(gbs, 10000.0);  // 10 TB/s: the timer or byte count would be broken

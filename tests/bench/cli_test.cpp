@@ -102,7 +102,10 @@ TEST(BenchSmoke, JsonHasEveryKeyAndARowPerCase) {
 
   const nlohmann::json j = nlohmann::json::parse(slurp(json_path));
   ASSERT_EQ(j.at("stream").size(), 2u);
-  for (const auto& s : j["stream"]) EXPECT_GT(s.at("scale_gbs").get<double>(), 0.0);
+  for (const auto& s : j["stream"]) {
+    EXPECT_GT(s.at("scale_gbs").get<double>(), 0.0);
+    EXPECT_GT(s.at("scale_nt_gbs").get<double>(), 0.0);
+  }
 
   std::set<std::string> available;
   for (const auto& c : j.at("contenders")) {

@@ -13,6 +13,10 @@ struct StreamResult {
   double copy_gbs = 0.0;   // c = a:          16 B per element
   double scale_gbs = 0.0;  // b = s * c:      16 B per element
   double triad_gbs = 0.0;  // a = b + s * c:  24 B per element
+  // b = s * c with non-temporal stores, 16 B per element counted and moved: plain stores first
+  // read each line they write, so scale moves 24 B for the 16 it counts. This is how fast the
+  // bus goes for kernels that stream their outputs, as bnorm's large ones do.
+  double scale_nt_gbs = 0.0;
 };
 
 // Runs each kernel `reps` times on three arrays of array_bytes each with `threads` OpenMP threads
