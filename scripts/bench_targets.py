@@ -18,7 +18,8 @@ import sys
 
 PASS_BYTES = {"fwd_train": 12.0, "fwd_infer": 8.0, "backward": 20.0}
 # Bytes per element bnorm's kernels move when the tensor does not fit in cache: channels-first
-# statistics and normalize (or gradient sums and dx) run per channel while it is in cache.
+# statistics and normalize (or gradient sums and dx) run per channel while it is in cache (for
+# channels of at most 2^18 elements, kFuseChannelElems: every conv shape of the benchmark).
 BNORM_PASS_BYTES = {
     "nchw": {"fwd_train": 8.0, "fwd_infer": 8.0, "backward": 12.0},
     "nc": PASS_BYTES,
@@ -63,11 +64,13 @@ def main(path):
     # than the memory delivers.
     need = []
     for r, c in under:
-        gbs = BNORM_PASS_BYTES[c["layout"]][c["op"]] * c["numel"] / (c["torch_us"] / 1.5 * 1e-6) / 1e9
+        seconds = c["torch_us"] / 1.5 * 1e-6
+        gbs = BNORM_PASS_BYTES[c["layout"]][c["op"]] * c["numel"] / seconds / 1e9
         need.append((100.0 * gbs / bus[c["threads"]], r, c))
-    print("  1.5x PyTorch needs more than the bus (scale with streaming stores, %s GB/s) in %d cold "
-          "cases:" % (" / ".join("%.1f" % bus[t] for t in sorted(bus)),
-                      sum(1 for p, _, c in need if c["cache"] == "cold" and p > 100.0)))
+    cold_beyond = sum(1 for p, _, c in need if c["cache"] == "cold" and p > 100.0)
+    rates = " / ".join("%.1f" % bus[t] for t in sorted(bus))
+    print("  1.5x PyTorch needs more than the bus (scale with streaming stores, %s GB/s) in %d "
+          "cold cases:" % (rates, cold_beyond))
     for pct, r, c in sorted(need, key=lambda t: -t[0]):
         print("    %.2fx %-40s 1.5x needs %4.0f%% of the bus" % (r, name(c), pct))
     for op, target in (("fwd_train", 4.0), ("backward", 2.0)):

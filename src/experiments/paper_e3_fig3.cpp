@@ -89,8 +89,9 @@ std::string per_seed_summary(const std::vector<std::vector<Curve>>& runs) {
          " of " + std::to_string(seeds) + "); BN-x5-Sigmoid " +
          per_seed_text(sigmoid_bn_gap, "%.2f") +
          " pp below the baseline (negative: above); sigmoid baseline " +
-         per_seed_text(sigmoid_gap, "%.2f") + " pp below; all five parts hold in " +
-         std::to_string(holds) + " of " + std::to_string(seeds) + " seeds";
+         per_seed_text(sigmoid_gap, "%.2f") +
+         " pp below (negative: above); all five parts hold in " + std::to_string(holds) + " of " +
+         std::to_string(seeds) + " seeds";
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ TEST(StreamThreshold, ParsesWholeByteCountsAndRejectsEverythingElse) {
   EXPECT_EQ(kernels::parse_stream_min_bytes(""), -1);
   EXPECT_EQ(kernels::parse_stream_min_bytes("0"), 0);
   EXPECT_EQ(kernels::parse_stream_min_bytes("8388608"), 8388608);
-  for (const char* bad : {"16MiB", "-1", "1e6", "x", "12 ", "99999999999999999999999"}) {
+  for (const char* bad :
+       {"16MiB", "-1", "1e6", "x", "12 ", " 12", "+12", "99999999999999999999999"}) {
     try {
       kernels::parse_stream_min_bytes(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -68,7 +69,8 @@ TEST(StreamThreshold, ParsesWholeByteCountsAndRejectsEverythingElse) {
 }
 
 // Run by CTest with BNORM_STREAM_MIN_BYTES=16MiB (Kernels.malformed_stream_threshold): a call that
-// reaches the optimized kernels reports the variable instead of running with a guessed value.
+// would reach the optimized kernels reports the variable (at dispatch) instead of running with a
+// guessed value.
 TEST(StreamThreshold, MalformedEnvironmentStopsTheCall) {
   const char* value = std::getenv("BNORM_STREAM_MIN_BYTES");
   if (value == nullptr || std::string(value) != "16MiB") {

@@ -3,7 +3,9 @@
 // vector, channels large enough to be split into work items) and every mode, with fused relu.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernel_case.hpp"
@@ -183,41 +185,67 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
   }
 }
 
-// Outputs at every float offset from a cache line, for shapes whose rows and strips do not fill
-// whole vectors: y and dx must be the same bits as at offset 0 and match the reference. The
-// non-temporal paths (Kernels.streaming_stores reruns this) split each span into plain-stored
-// ends and streamed whole lines by the output's address, so each offset takes another split.
+// Outputs at every element offset from a cache line, for shapes whose rows and strips do not fill
+// whole vectors, with one and with several row-major work items (C = 3 < L): y, training y and dx
+// must match the reference at offset 0 and be the same bits at every other offset, and nothing
+// outside the output may be written. The non-temporal paths (Kernels.streaming_stores reruns
+// this) split each span into plain-stored ends and streamed lines by the output's address, so
+// each offset takes another split.
 template <typename T>
 void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
-  constexpr size_t kLineFloats = 64 / sizeof(T);
+  constexpr size_t kLine = 64 / sizeof(T);
+  const auto nan = std::numeric_limits<T>::quiet_NaN();
   for (const KernelCase& kc :
        {KernelCase{{.n = 5, .c = 33, .s = 7, .layout = Layout::kChannelsLast}, 7},
+        KernelCase{{.n = 2, .c = 33, .s = 600, .layout = Layout::kChannelsLast}, 10},
         KernelCase{{.n = 70, .c = 20, .s = 1, .layout = Layout::kNC}, 8},
+        KernelCase{{.n = 15000, .c = 3, .s = 1, .layout = Layout::kNC}, 11},
         KernelCase{{.n = 3, .c = 2, .s = 197, .layout = Layout::kChannelsFirst}, 9}}) {
     const KernelInputs<T> in(kc);
     const Extents& e = kc.e;
     const size_t numel = in.x.size();
+    const auto& ref = kernels::reference_kernels<T>();
+    const std::vector<T> ref_y = run_forward_infer(ref, kc, in, false);
+    const std::vector<T> ref_y_train = run_forward_train(ref, kc, in, false).y;
+    const std::vector<T> ref_dx = run_backward(ref, kc, in, in.dy, false, true, true).dx;
     std::vector<T> y0, y_train0, dx0;
-    for (size_t offset = 0; offset < kLineFloats; ++offset) {
+    for (size_t offset = 0; offset < kLine; ++offset) {
       const std::string what = std::string(opt.name) + " " + kc.name() + " output offset " +
-                               std::to_string(offset) + " floats";
-      std::vector<T> buffer(numel + 2 * kLineFloats, T(-7));
-      // 64-byte aligned start, then offset floats on.
+                               std::to_string(offset) + " elements";
+      std::vector<T> buffer(numel + 2 * kLine);
+      // 64-byte aligned start, then offset elements on.
       T* out = buffer.data() + elements_to_line(buffer.data()) + offset;
       std::vector<Moments> moments(static_cast<size_t>(e.c));
       std::vector<double> invstd(static_cast<size_t>(e.c)), dgamma(invstd), dbeta(invstd);
-      opt.forward_infer(in.x.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
-                        in.beta.data(), false, out);
-      std::vector<T> y(out, out + numel);
-      opt.forward_train(in.x.data(), e, in.gamma.data(), in.beta.data(), 1e-5, false, out,
-                        moments.data(), invstd.data());
-      std::vector<T> y_train(out, out + numel);
-      opt.backward(in.x.data(), in.dy.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
-                   in.beta.data(), false, true, out, dgamma.data(), dbeta.data());
-      std::vector<T> dx(out, out + numel);
+      // Runs one op into out after filling the whole buffer with NaN, and returns its output; the
+      // elements around it must still be NaN.
+      const auto output_of = [&](const char* op, const auto& call) {
+        std::fill(buffer.begin(), buffer.end(), nan);
+        call();
+        const auto first = static_cast<size_t>(out - buffer.data());
+        for (size_t i = 0; i < buffer.size(); ++i) {
+          if (i >= first && i < first + numel) continue;
+          EXPECT_TRUE(std::isnan(buffer[i])) << what << " " << op << " wrote element " << i;
+        }
+        return std::vector<T>(out, out + numel);
+      };
+      const auto y = output_of("inference", [&] {
+        opt.forward_infer(in.x.data(), e, in.mean.data(), in.invstd.data(), in.gamma.data(),
+                          in.beta.data(), false, out);
+      });
+      const auto y_train = output_of("training", [&] {
+        opt.forward_train(in.x.data(), e, in.gamma.data(), in.beta.data(), 1e-5, false, out,
+                          moments.data(), invstd.data());
+      });
+      const auto dx = output_of("backward", [&] {
+        opt.backward(in.x.data(), in.dy.data(), e, in.mean.data(), in.invstd.data(),
+                     in.gamma.data(), in.beta.data(), false, true, out, dgamma.data(),
+                     dbeta.data());
+      });
       if (offset == 0) {
-        expect_close<T, T>(y, run_forward_infer(kernels::reference_kernels<T>(), kc, in, false),
-                           tol<T>(2e-5), tol<T>(2e-5), what + " y");
+        expect_close<T, T>(y, ref_y, tol<T>(2e-5), tol<T>(2e-5), what + " inference y");
+        expect_close<T, T>(y_train, ref_y_train, tol<T>(2e-5), tol<T>(2e-5), what + " training y");
+        expect_close<T, T>(dx, ref_dx, tol<T>(5e-5), tol<T>(5e-5), what + " dx");
         y0 = y, y_train0 = y_train, dx0 = dx;
       } else {
         EXPECT_TRUE(y == y0) << what << " inference y";
@@ -230,6 +258,7 @@ void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
 
 TEST_P(KernelsVsReference, OutputsAtEveryAlignment) {
   check_outputs_at_every_alignment(kernels::cpu_kernels<float>(GetParam()));
+  check_outputs_at_every_alignment(kernels::cpu_kernels<double>(GetParam()));
 }
 
 // The AVX-512 build's 16-float vectors, runnable on any x86-64 (wide_vector_kernels.cpp).

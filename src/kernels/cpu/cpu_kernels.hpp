@@ -17,7 +17,8 @@ std::string_view to_string(CpuIsa isa);
 bool cpu_supports(CpuIsa isa);
 
 // The best ISA this CPU supports, or the one env BNORM_CPU_ISA=avx512|avx2|scalar forces. Read
-// once per process. Throws bnorm::Error when the variable names an unknown or unsupported ISA.
+// once per process. Throws bnorm::Error when the variable names an unknown or unsupported ISA,
+// or when BNORM_STREAM_MIN_BYTES is set to anything but a whole number of bytes.
 CpuIsa selected_cpu_isa();
 
 // The kernels built for isa; isa must be supported (cpu_supports).

@@ -5,6 +5,7 @@
 
 #include "bnorm/error.hpp"
 #include "kernels/cpu/cpu_kernels.hpp"
+#include "kernels/cpu/scratch.hpp"
 
 namespace bnorm::kernels {
 
@@ -60,6 +61,9 @@ CpuIsa choose_isa() {
 
 CpuIsa selected_cpu_isa() {
   static const CpuIsa isa = choose_isa();
+  // Kernels do not throw: a malformed BNORM_STREAM_MIN_BYTES is reported here, at dispatch,
+  // before any kernel reads it.
+  stream_min_bytes(0);
   return isa;
 }
 

@@ -33,10 +33,11 @@ int max_threads() { return omp_get_max_threads(); }
 
 int64_t parse_stream_min_bytes(const char* value) {
   if (value == nullptr || *value == '\0') return -1;
+  const bool starts_with_digit = *value >= '0' && *value <= '9';  // strtoll takes " 12", "+12"
   errno = 0;
   char* end = nullptr;
   const long long bytes = std::strtoll(value, &end, 10);
-  if (*end != '\0' || errno == ERANGE || bytes < 0) {
+  if (!starts_with_digit || *end != '\0' || errno == ERANGE) {
     throw Error(
         "[batch_norm] expected BNORM_STREAM_MIN_BYTES to be a whole number of bytes >= 0, got '" +
         std::string(value) + "'; unset it for the default threshold");

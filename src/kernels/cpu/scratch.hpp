@@ -21,7 +21,8 @@ int max_threads();
 int64_t stream_min_bytes(int64_t fallback);
 
 // The value of BNORM_STREAM_MIN_BYTES (null or empty: -1, not set). Throws bnorm::Error naming the
-// variable for text that is not a whole number >= 0 ("16MiB", "-1", "1e6", an overflow).
+// variable for text that is not a whole number >= 0 written in digits only ("16MiB", "-1",
+// "+12", " 12", "1e6", an overflow).
 int64_t parse_stream_min_bytes(const char* value);
 
 }  // namespace bnorm::kernels

@@ -63,12 +63,15 @@ StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
     // sees whether it ran (the next round's scale overwrites b). Pairs of doubles from pb's
     // 16-byte aligned start (new double[] is).
     t = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < n / 2; ++i) {
-      _mm_stream_pd(pb + 2 * i, _mm_mul_pd(_mm_set1_pd(2.0), _mm_loadu_pd(pc + 2 * i)));
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static) nowait
+      for (int64_t i = 0; i < n / 2; ++i) {
+        _mm_stream_pd(pb + 2 * i, _mm_mul_pd(_mm_set1_pd(2.0), _mm_loadu_pd(pc + 2 * i)));
+      }
+      _mm_sfence();  // each thread orders its own streaming stores before the region ends
     }
     if (n % 2 != 0) pb[n - 1] = 2.0 * pc[n - 1];
-    _mm_sfence();
     best_scale_nt = std::min(best_scale_nt, seconds_since(t));
   }
 
