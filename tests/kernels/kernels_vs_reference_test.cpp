@@ -39,7 +39,7 @@ std::vector<KernelCase> shape_grid() {
   add(2, 3, 1, Layout::kChannelsLast);
   // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
   // smaller shapes above take the column tiles): many work items with a tail vector, two items
-  // without one. N 40 x C 1030 above needs three passes over the columns.
+  // without one. N 40 x C 1030 above needs two passes over the columns (1024 per pass).
   add(2, 33, 4200, Layout::kChannelsLast);
   add(3, 16, 700, Layout::kChannelsLast);
   // Channels-first strips around the vector widths and the 64-lane flush of partial sums.
