@@ -3,110 +3,28 @@
 // JSON line; scripts/bench_mlp runs it next to bench/mlp/mlp_steps.py (the same in PyTorch).
 //   bnorm_mlp_bench [--bn 0|1] [--threads T] [--steps N] [--warmup W] [--batch B]
 //                   [--max-seconds S]
-// Inputs are a fixed pool of random batches, cycled, so data loading is not timed.
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <random>
-#include <string>
-#include <vector>
+// The harness (random batches, timing, output) is bench/steps/step_bench.hpp.
+#include <utility>
 
-#include "bnorm/error.hpp"
 #include "nn/mlp.hpp"
-#include "nn/threads.hpp"
-#include "optim/classifier_trainer.hpp"
+#include "step_bench.hpp"
 
-namespace {
-
-struct Args {
-  bool bn = false;
-  int threads = 1;
-  int64_t steps = 2000, warmup = 200, batch = 60;
-  double max_seconds = 0.0;  // > 0: stop timing after this long (whole chunks of 10 steps)
-};
-
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const long long v = std::atoll(argv[i + 1]);
-    if (key == "--bn") {
-      a.bn = v != 0;
-    } else if (key == "--threads") {
-      a.threads = static_cast<int>(v);
-    } else if (key == "--steps") {
-      a.steps = v;
-    } else if (key == "--warmup") {
-      a.warmup = v;
-    } else if (key == "--max-seconds") {
-      a.max_seconds = std::atof(argv[i + 1]);
-    } else if (key == "--batch") {
-      a.batch = v;
-    } else {
-      std::fprintf(stderr, "error: unknown option %s\n", key.c_str());
-      std::exit(2);
-    }
-  }
-  if (argc % 2 == 0) {
-    std::fprintf(stderr, "usage: bnorm_mlp_bench [--bn 0|1] [--threads T] [--steps N] ...\n");
-    std::exit(2);
-  }
-  return a;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) try {
+int main(int argc, char** argv) {
   using namespace bnorm;
-  const Args args = parse(argc, argv);
-  nn::set_num_threads(args.threads);
-  constexpr int64_t kFeatures = 784, kPool = 20;
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
-  std::uniform_int_distribution<int32_t> digit(0, 9);
-  std::vector<float> x(static_cast<size_t>(kPool * args.batch * kFeatures));
-  std::vector<int32_t> y(static_cast<size_t>(kPool * args.batch));
-  for (float& v : x) v = pixel(rng);
-  for (int32_t& v : y) v = digit(rng);
-
-  nn::Mlp mlp = nn::build_mlp({kFeatures, 100, 100, 100, 10}, nn::Activation::kSigmoid,
-                              args.bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone, 1,
-                              {.scheme = nn::InitScheme::kGaussian, .sigma = 0.1});
-  optim::Sgd sgd(mlp.net().parameters(), {.lr = 0.05, .momentum = 0.9});
-  optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(0.05));
-  double loss = 0.0;
-  int64_t step = 0;
-  auto run = [&](int64_t steps) {
-    for (int64_t end = step + steps; step < end; ++step) {
-      const int64_t s = step;
-      const auto b = static_cast<size_t>(s % kPool);
-      const auto rows = static_cast<size_t>(args.batch);
-      loss = trainer.train_step(std::span(x).subspan(b * rows * kFeatures, rows * kFeatures),
-                                std::span(y).subspan(b * rows, rows));
-    }
-  };
-  run(args.warmup);
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  int64_t timed = 0;
-  while (timed < args.steps && (args.max_seconds <= 0.0 || elapsed() < args.max_seconds)) {
-    const int64_t chunk = std::min<int64_t>(10, args.steps - timed);
-    run(chunk);
-    timed += chunk;
-  }
-  const double seconds = elapsed();
-  std::printf(
-      "{\"impl\": \"bnorm\", \"model\": \"mlp784-100x3-10-sigmoid\", \"bn\": %s, \"threads\": %d, "
-      "\"batch\": %lld, \"steps\": %lld, \"seconds\": %.6f, \"steps_per_s\": %.2f, "
-      "\"last_loss\": %.6f}\n",
-      args.bn ? "true" : "false", args.threads, static_cast<long long>(args.batch),
-      static_cast<long long>(timed), seconds, static_cast<double>(timed) / seconds, loss);
-  return 0;
-} catch (const bnorm::Error& e) {
-  std::fprintf(stderr, "error: %s\n", e.what());
-  return 1;
+  return bench::run_step_bench(
+      argc, argv,
+      {.program = "bnorm_mlp_bench",
+       .model = "mlp784-100x3-10-sigmoid",
+       .features = 784,
+       .steps = 2000,
+       .warmup = 200,
+       .pool = 20,
+       .chunk = 10,
+       .lr = 0.05,
+       .build = [](bool batch_norm) {
+         nn::Mlp mlp = nn::build_mlp({784, 100, 100, 100, 10}, nn::Activation::kSigmoid,
+                                     batch_norm ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone,
+                                     1, {.scheme = nn::InitScheme::kGaussian, .sigma = 0.1});
+         return std::move(mlp.net());
+       }});
 }
