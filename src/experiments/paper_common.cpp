@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 #include "bnorm/error.hpp"
 #include "data/batch_iterator.hpp"
@@ -73,6 +74,17 @@ Curve train_curve(const std::string& name, nn::Sequential& net, const TrainSpec&
                          : fmt("test acc %.2f%%", 100 * curve.final_acc()));
   }
   return curve;
+}
+
+int64_t tenth_of_run(int64_t steps) { return std::max<int64_t>(1, steps / 10); }
+
+report::Series accuracy_series(const Curve& curve, std::string label) {
+  report::Series series{.label = std::move(label)};
+  for (size_t i = 0; i < curve.steps.size(); ++i) {
+    series.x.push_back(static_cast<double>(curve.steps[i]));
+    series.y.push_back(curve.acc[i]);
+  }
+  return series;
 }
 
 Curve mean_curve(const std::vector<Curve>& runs) {

@@ -63,6 +63,12 @@ Curve train_curve(const std::string& name, nn::Sequential& net, const TrainSpec&
 // divergence on, and the mean's diverged_at is the earliest divergence (-1 if none diverged).
 Curve mean_curve(const std::vector<Curve>& runs);
 
+// Evaluation interval for ten evaluations over a run of `steps` (at least every step).
+int64_t tenth_of_run(int64_t steps);
+
+// The curve's test accuracy against training steps, as a plot series with this label.
+report::Series accuracy_series(const Curve& curve, std::string label);
+
 // Mean and sample standard deviation (0 for one value).
 struct Spread {
   double mean = 0, sd = 0, min = 0, max = 0;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "experiments/paper_experiments.hpp"
 #include "experiments/run_tasks.hpp"
@@ -133,7 +134,7 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
         m.name, net,
         {.steps = steps,
          .batch = s.batch,
-         .eval_every = std::max<int64_t>(1, steps / 10),
+         .eval_every = tenth_of_run(steps),
          .sgd = {.lr = kBaseLr * m.lr_factor,
                  .momentum = kMomentum,
                  .weight_decay = m.accelerated ? kWeightDecay / 5 : kWeightDecay},
@@ -179,12 +180,9 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
                     .y_max = 1.0,
                     .zoom_late_values = true};
   for (const Curve& c : curves) {
-    report::Series series{.label = c.name, .dashed = c.name.rfind("Inception", 0) == 0};
-    for (size_t i = 0; i < c.steps.size(); ++i) {
-      series.x.push_back(static_cast<double>(c.steps[i]));
-      series.y.push_back(c.acc[i]);
-    }
-    plot.series.push_back(series);
+    report::Series series = accuracy_series(c, c.name);
+    series.dashed = c.name.rfind("Inception", 0) == 0;
+    plot.series.push_back(std::move(series));
   }
   r.plots.push_back(plot);
 

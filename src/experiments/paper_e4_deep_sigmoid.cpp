@@ -43,7 +43,7 @@ ExperimentResult run_e4_deep_sigmoid(const PaperSettings& s, const data::Dataset
       runs.push_back(train_curve(with_bn ? "deep sigmoid BN" : "deep sigmoid baseline", mlp.net(),
                                  {.steps = steps,
                                   .batch = s.batch,
-                                  .eval_every = std::max<int64_t>(1, steps / 10),
+                                  .eval_every = tenth_of_run(steps),
                                   .sgd = {.lr = kLr},
                                   .seed = static_cast<uint64_t>(seed),
                                   .show_progress = s.show_progress},
@@ -54,13 +54,7 @@ ExperimentResult run_e4_deep_sigmoid(const PaperSettings& s, const data::Dataset
         csv << (with_bn ? "bn" : "baseline") << ',' << seed << ',' << c.steps[i] << ',' << c.acc[i]
             << ',' << c.diverged_at << '\n';
     }
-    const Curve mean = mean_curve(runs);
-    report::Series series{.label = with_bn ? "with BN" : "baseline"};
-    for (size_t i = 0; i < mean.steps.size(); ++i) {
-      series.x.push_back(static_cast<double>(mean.steps[i]));
-      series.y.push_back(mean.acc[i]);
-    }
-    plot.series.push_back(series);
+    plot.series.push_back(accuracy_series(mean_curve(runs), with_bn ? "with BN" : "baseline"));
   }
   r.csv = csv.str();
   r.plots.push_back(plot);

@@ -87,7 +87,7 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
       runs.push_back(train_curve("E9 " + name, net,
                                  {.steps = steps,
                                   .batch = s.batch,
-                                  .eval_every = std::max<int64_t>(1, steps / 10),
+                                  .eval_every = tenth_of_run(steps),
                                   .sgd = {.lr = kLr},
                                   .seed = static_cast<uint64_t>(seed),
                                   .show_progress = s.show_progress},
@@ -106,13 +106,7 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
             << ',' << c.acc[i] << ',' << before << ',' << after << ',' << growth[variant].back()
             << ',' << c.diverged_at << '\n';
     }
-    const Curve mean = mean_curve(runs);
-    report::Series series{.label = name};
-    for (size_t i = 0; i < mean.steps.size(); ++i) {
-      series.x.push_back(static_cast<double>(mean.steps[i]));
-      series.y.push_back(mean.acc[i]);
-    }
-    plot.series.push_back(series);
+    plot.series.push_back(accuracy_series(mean_curve(runs), name));
   }
   r.csv = csv.str();
   r.plots.push_back(plot);

@@ -53,6 +53,16 @@ class PaperDrivers : public ::testing::Test {
 
 // The measured text names the side of the gap: E3 once printed "-2.42 pp below" for a model
 // 2.42 pp above the baseline.
+TEST(PaperText, AccuracySeriesAndTenthOfRun) {
+  const Curve c{.name = "m", .steps = {0, 50, 100}, .acc = {0.1, 0.5, 0.75}};
+  const report::Series s = experiments::accuracy_series(c, "label");
+  EXPECT_EQ(s.label, "label");
+  EXPECT_EQ(s.x, (std::vector<double>{0.0, 50.0, 100.0}));
+  EXPECT_EQ(s.y, c.acc);
+  EXPECT_EQ(experiments::tenth_of_run(1000), 100);
+  EXPECT_EQ(experiments::tenth_of_run(7), 1);  // at least every step
+}
+
 TEST(PaperText, GapSaysAboveOrBelowByTheSign) {
   EXPECT_EQ(experiments::gap_text(2.424), "2.42 pp below");
   EXPECT_EQ(experiments::gap_text(-2.424), "2.42 pp above");
