@@ -110,6 +110,23 @@ TEST(Fig1Run, TrainingNetworksConcurrentlyChangesNoNumber) {
                    one.points.back().acc_bn);
 }
 
+// --threads 2 --jobs 2: each concurrent training runs its own OpenMP and OpenBLAS threads; the
+// numbers are those of the same trainings one after the other.
+TEST(Fig1Run, ThreadedTrainingsRunConcurrentlyWithTheSameNumbers) {
+  Fig1Settings s = small_settings();
+  s.threads = 2;
+  const Fig1Run one = run_small(s, {0.05, 1.0}, 1);
+  const Fig1Run two = run_small(s, {0.05, 1.0}, 2);
+  EXPECT_EQ(one.settings.lr, two.settings.lr);
+  ASSERT_EQ(one.points.size(), two.points.size());
+  for (size_t i = 0; i < one.points.size(); ++i) {
+    EXPECT_EQ(one.points[i].acc_bn, two.points[i].acc_bn);
+    EXPECT_EQ(one.points[i].acc_baseline, two.points[i].acc_baseline);
+    EXPECT_EQ(one.points[i].input_bn.p50, two.points[i].input_bn.p50);
+    EXPECT_EQ(one.points[i].input_baseline.p85, two.points[i].input_baseline.p85);
+  }
+}
+
 TEST(Fig1Run, RefusesBadSettings) {
   Fig1Settings s = small_settings();
   s.steps = 0;
