@@ -183,21 +183,27 @@ struct LegendEntry {
   bool dashed = false;
 };
 
-// The legend goes in the corner of the plot area that hides the fewest data points, on a
-// translucent white box, with swatches drawn as the data are (line, dashed line, or band).
-void draw_legend(std::ostringstream& out, const Frame& f, const Plot& plot,
-                 const std::vector<LegendEntry>& legend) {
-  if (legend.empty()) return;
+// Where the legend box goes: x, y of its top left corner and its size.
+struct LegendBox {
+  double x = 0, y = 0, w = 0, h = 0;
+  bool outside = false;  // right of the plot area, which the picture widens for
+};
+
+constexpr double kLegendPad = 6;
+
+// The corner of the plot area that hides the fewest data points (top right first, then top left,
+// bottom right, bottom left); when every corner hides some, right of the plot area instead, where
+// it hides nothing.
+LegendBox place_legend(const Frame& f, const Plot& plot, const std::vector<LegendEntry>& legend) {
   size_t longest = 0;
   for (const LegendEntry& e : legend) longest = std::max(longest, e.label.size());
-  const double w = 34 + 6.2 * static_cast<double>(longest), h = 8 + 15.0 * legend.size();
-  const double pad = 6;
-  const double xs[] = {f.right_edge() - pad - w, f.left() + pad};
-  const double ys[] = {f.top() + pad, f.bottom_edge() - pad - h};
+  LegendBox box{.w = 34 + 6.2 * static_cast<double>(longest), .h = 8 + 15.0 * legend.size()};
+  const double xs[] = {f.right_edge() - kLegendPad - box.w, f.left() + kLegendPad};
+  const double ys[] = {f.top() + kLegendPad, f.bottom_edge() - kLegendPad - box.h};
   auto hidden = [&](double x0, double y0) {
     int count = 0;
     auto inside = [&](double px, double py) {
-      return px >= x0 && px <= x0 + w && py >= y0 && py <= y0 + h;
+      return px >= x0 && px <= x0 + box.w && py >= y0 && py <= y0 + box.h;
     };
     auto test = [&](double x, double y) {
       if (f.visible(x, y)) count += inside(f.px(x), f.py(y));
@@ -225,19 +231,30 @@ void draw_legend(std::ostringstream& out, const Frame& f, const Plot& plot,
     }
     return count;
   };
-  double bx = xs[0], by = ys[0];
   int best = std::numeric_limits<int>::max();
-  for (double y : ys) {  // top right first, then top left, bottom right, bottom left
+  for (double y : ys) {
     for (double x : xs) {
       const int n = hidden(x, y);
-      if (n < best) best = n, bx = x, by = y;
+      if (n < best) best = n, box.x = x, box.y = y;
     }
   }
-  out << "<rect x='" << bx << "' y='" << by << "' width='" << w << "' height='" << h
+  if (best > 0) {
+    box.outside = true;
+    box.x = f.right_edge() + 2 * kLegendPad;
+    box.y = f.top();
+  }
+  return box;
+}
+
+// The legend on a translucent white box, with swatches drawn as the data are (line, dashed
+// line, or band).
+void draw_legend(std::ostringstream& out, const LegendBox& box,
+                 const std::vector<LegendEntry>& legend) {
+  out << "<rect x='" << box.x << "' y='" << box.y << "' width='" << box.w << "' height='" << box.h
       << "' fill='white' fill-opacity='0.85' stroke='#ccc'/>\n";
   for (size_t i = 0; i < legend.size(); ++i) {
     const LegendEntry& e = legend[i];
-    const double y = by + 15 + 15.0 * static_cast<double>(i), x = bx + 6;
+    const double y = box.y + 15 + 15.0 * static_cast<double>(i), x = box.x + 6;
     if (e.band) {
       out << "<rect x='" << x << "' y='" << y - 9 << "' width='18' height='10' fill='" << e.color
           << "' fill-opacity='0.25'/>";
@@ -302,24 +319,35 @@ std::string escape_xml(const std::string& text) {
 
 std::string render_svg(const Plot& plot, int width, int height) {
   const Frame frame(plot, width, height);
-  std::ostringstream out;
-  out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
-      << "' viewBox='0 0 " << width << ' ' << height
-      << "' font-family='sans-serif' font-size='11'>\n";
-  frame.axes(out);
+  // Colors in drawing order, bands first; the legend lists what has a label.
   size_t color_index = 0;
+  std::vector<std::string> band_colors, series_colors;
   std::vector<LegendEntry> legend;
   for (const Band& b : plot.bands) {
-    const std::string color = b.color.empty() ? kPalette[color_index++ % 10] : b.color;
-    draw_band(out, frame, b, color);
-    if (!b.label.empty()) legend.push_back({.label = b.label, .color = color, .band = true});
+    band_colors.push_back(b.color.empty() ? kPalette[color_index++ % 10] : b.color);
+    if (!b.label.empty())
+      legend.push_back({.label = b.label, .color = band_colors.back(), .band = true});
   }
   for (const Series& s : plot.series) {
-    const std::string color = s.color.empty() ? kPalette[color_index++ % 10] : s.color;
-    draw_series(out, frame, s, color);
-    if (!s.label.empty()) legend.push_back({.label = s.label, .color = color, .dashed = s.dashed});
+    series_colors.push_back(s.color.empty() ? kPalette[color_index++ % 10] : s.color);
+    if (!s.label.empty()) {
+      legend.push_back({.label = s.label, .color = series_colors.back(), .dashed = s.dashed});
+    }
   }
-  draw_legend(out, frame, plot, legend);
+  const LegendBox box = legend.empty() ? LegendBox{} : place_legend(frame, plot, legend);
+  const int total_width =
+      box.outside ? static_cast<int>(std::ceil(box.x + box.w + kLegendPad)) : width;
+  std::ostringstream out;
+  out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << total_width << "' height='" << height
+      << "' viewBox='0 0 " << total_width << ' ' << height
+      << "' font-family='sans-serif' font-size='11'>\n";
+  frame.axes(out);
+  for (size_t i = 0; i < plot.bands.size(); ++i)
+    draw_band(out, frame, plot.bands[i], band_colors[i]);
+  for (size_t i = 0; i < plot.series.size(); ++i) {
+    draw_series(out, frame, plot.series[i], series_colors[i]);
+  }
+  if (!legend.empty()) draw_legend(out, box, legend);
   out << "</svg>\n";
   return out.str();
 }

@@ -37,7 +37,9 @@ struct Plot {
   bool zoom_late_values = false;
 };
 
-// Renders the plot as an <svg> element of the given size in pixels.
+// Renders the plot as an <svg> element of the given size in pixels. The legend goes in the corner
+// of the plot area that hides the fewest data points; when every corner hides some, right of the
+// plot area, and the picture is that much wider than `width`.
 std::string render_svg(const Plot& plot, int width = 640, int height = 360);
 
 // The same plot with the y range fitted to the values its series take after the first `skip`

@@ -82,6 +82,27 @@ TEST(SvgPlot, LegendAvoidsTheData) {
   EXPECT_EQ(count(svg, "fill-opacity='0.25'"), 1u);
 }
 
+// Data in every corner: the legend goes right of the plot area, which the picture widens for;
+// with a free corner the picture keeps its size.
+TEST(SvgPlot, LegendLeavesThePlotWhenEveryCornerHasData) {
+  Plot crowded{.y_min = 0.0, .y_max = 1.0};
+  Series up{.label = "up"}, down{.label = "down"};
+  for (int i = 0; i <= 100; ++i) {
+    up.x.push_back(i), up.y.push_back(i / 100.0);
+    down.x.push_back(i), down.y.push_back(1 - i / 100.0);
+  }
+  crowded.series = {up, down};
+  const std::string svg = render_svg(crowded, 640, 360);
+  const std::string corner = legend_corner(svg);
+  EXPECT_GE(std::stod(corner.substr(0, corner.find(','))), 640.0 - 16 + 12) << corner;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(svg, m, std::regex("<svg[^>]* width='([0-9]+)'")));
+  EXPECT_GT(std::stoi(m[1].str()), 640);
+  Plot one_line{.y_min = 0.0, .y_max = 1.0};
+  one_line.series.push_back(up);
+  EXPECT_NE(render_svg(one_line, 640, 360).find("width='640' height='360'"), std::string::npos);
+}
+
 TEST(SvgPlot, ZoomFitsTheLateValues) {
   // A training curve: chance at step 0, then 0.90 to 0.93 from step 10 to 100.
   Plot plot{.title = "acc", .y_min = 0.0, .y_max = 1.0};
