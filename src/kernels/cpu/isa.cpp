@@ -60,10 +60,12 @@ CpuIsa choose_isa() {
 }  // namespace
 
 CpuIsa selected_cpu_isa() {
-  static const CpuIsa isa = choose_isa();
   // Kernels do not throw: a malformed BNORM_STREAM_MIN_BYTES is reported here, at dispatch,
-  // before any kernel reads it.
-  stream_min_bytes(0);
+  // before any kernel reads it. Once per process; while it throws, every dispatch throws again.
+  static const CpuIsa isa = [] {
+    stream_min_bytes(0);
+    return choose_isa();
+  }();
   return isa;
 }
 
