@@ -71,16 +71,22 @@ TEST(Fig1Run, RecordsEveryEvaluationAndChoosesTheBaselinesBestLearningRate) {
   EXPECT_DOUBLE_EQ(r.verdict.final_acc_bn, r.points.back().acc_bn);
 }
 
-TEST(Fig1Run, SameSeedSameNumbers) {
-  const Fig1Run a = run_small(small_settings(), {0.5});
-  const Fig1Run b = run_small(small_settings(), {0.5});
+// Every evaluation of both networks the same, bit for bit: accuracies and the probed inputs.
+void expect_same_numbers(const Fig1Run& a, const Fig1Run& b) {
+  EXPECT_EQ(a.settings.lr, b.settings.lr);
   ASSERT_EQ(a.points.size(), b.points.size());
   for (size_t i = 0; i < a.points.size(); ++i) {
     EXPECT_EQ(a.points[i].acc_bn, b.points[i].acc_bn);
     EXPECT_EQ(a.points[i].acc_baseline, b.points[i].acc_baseline);
-    EXPECT_EQ(a.points[i].input_baseline.p50, b.points[i].input_baseline.p50);
+    EXPECT_EQ(a.points[i].input_bn.p50, b.points[i].input_bn.p50);
     EXPECT_EQ(a.points[i].input_bn.p85, b.points[i].input_bn.p85);
+    EXPECT_EQ(a.points[i].input_baseline.p50, b.points[i].input_baseline.p50);
+    EXPECT_EQ(a.points[i].input_baseline.p85, b.points[i].input_baseline.p85);
   }
+}
+
+TEST(Fig1Run, SameSeedSameNumbers) {
+  expect_same_numbers(run_small(small_settings(), {0.5}), run_small(small_settings(), {0.5}));
 }
 
 void expect_refused(Fig1Settings s, std::vector<double> lrs, const std::string& fragment) {
@@ -95,13 +101,7 @@ void expect_refused(Fig1Settings s, std::vector<double> lrs, const std::string& 
 TEST(Fig1Run, TrainingNetworksConcurrentlyChangesNoNumber) {
   const Fig1Run one = run_small(small_settings(), {0.05, 1.0}, 1);
   const Fig1Run two = run_small(small_settings(), {0.05, 1.0}, 2);
-  EXPECT_EQ(one.settings.lr, two.settings.lr);
-  ASSERT_EQ(one.points.size(), two.points.size());
-  for (size_t i = 0; i < one.points.size(); ++i) {
-    EXPECT_EQ(one.points[i].acc_bn, two.points[i].acc_bn);
-    EXPECT_EQ(one.points[i].acc_baseline, two.points[i].acc_baseline);
-    EXPECT_EQ(one.points[i].input_bn.p50, two.points[i].input_bn.p50);
-  }
+  expect_same_numbers(one, two);
   // With two jobs BN is also trained at the rate not chosen; with one it is not.
   for (size_t i = 0; i < 2; ++i) EXPECT_GE(two.settings.lr_sweep[i].final_acc_bn, 0.0);
   const bool first_chosen = one.settings.lr == one.settings.lr_sweep[0].lr;
@@ -115,16 +115,7 @@ TEST(Fig1Run, TrainingNetworksConcurrentlyChangesNoNumber) {
 TEST(Fig1Run, ThreadedTrainingsRunConcurrentlyWithTheSameNumbers) {
   Fig1Settings s = small_settings();
   s.threads = 2;
-  const Fig1Run one = run_small(s, {0.05, 1.0}, 1);
-  const Fig1Run two = run_small(s, {0.05, 1.0}, 2);
-  EXPECT_EQ(one.settings.lr, two.settings.lr);
-  ASSERT_EQ(one.points.size(), two.points.size());
-  for (size_t i = 0; i < one.points.size(); ++i) {
-    EXPECT_EQ(one.points[i].acc_bn, two.points[i].acc_bn);
-    EXPECT_EQ(one.points[i].acc_baseline, two.points[i].acc_baseline);
-    EXPECT_EQ(one.points[i].input_bn.p50, two.points[i].input_bn.p50);
-    EXPECT_EQ(one.points[i].input_baseline.p85, two.points[i].input_baseline.p85);
-  }
+  expect_same_numbers(run_small(s, {0.05, 1.0}, 1), run_small(s, {0.05, 1.0}, 2));
 }
 
 TEST(Fig1Run, RefusesBadSettings) {
