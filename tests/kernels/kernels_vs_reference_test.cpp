@@ -37,6 +37,12 @@ std::vector<KernelCase> shape_grid() {
   for (int64_t c : {1, 3, 16, 33}) add(7, c, 9, Layout::kChannelsLast);
   add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows
   add(2, 3, 1, Layout::kChannelsLast);
+  // One work item larger than L1 with few rows: the L1 tile path (l1_tiles.inc). Tiles of two
+  // vectors, one and a tail (87); two row blocks of the sums in the forward (90 rows; its
+  // backward takes the rows); no tail (128 columns).
+  add(50, 87, 1, Layout::kNC);
+  add(90, 48, 1, Layout::kNC);
+  add(2, 128, 20, Layout::kChannelsLast);
   // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
   // smaller shapes above take the column tiles): many work items with a tail vector, two items
   // without one. N 40 x C 1030 above needs two passes over the columns (1024 per pass).
@@ -186,11 +192,11 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
 }
 
 // Outputs at every element offset from a cache line, for shapes whose rows and strips do not fill
-// whole vectors, with one and with several row-major work items (C = 3 < L): y, training y and dx
-// must match the reference at offset 0 and be the same bits at every other offset, and nothing
-// outside the output may be written. The non-temporal paths (Kernels.streaming_stores reruns
-// this) split each span into plain-stored ends and streamed lines by the output's address, so
-// each offset takes another split.
+// whole vectors, with one and with several row-major work items (C = 3 < L) and in L1 tiles
+// (50 x 87): y, training y and dx must match the reference at offset 0 and be the same bits at
+// every other offset, and nothing outside the output may be written. The non-temporal paths
+// (Kernels.streaming_stores reruns this) split each span into plain-stored ends and streamed lines
+// by the output's address, so each offset takes another split.
 template <typename T>
 void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
   constexpr size_t kLine = 64 / sizeof(T);
@@ -199,6 +205,7 @@ void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
        {KernelCase{{.n = 5, .c = 33, .s = 7, .layout = Layout::kChannelsLast}, 7},
         KernelCase{{.n = 2, .c = 33, .s = 600, .layout = Layout::kChannelsLast}, 10},
         KernelCase{{.n = 70, .c = 20, .s = 1, .layout = Layout::kNC}, 8},
+        KernelCase{{.n = 50, .c = 87, .s = 1, .layout = Layout::kNC}, 12},
         KernelCase{{.n = 15000, .c = 3, .s = 1, .layout = Layout::kNC}, 11},
         KernelCase{{.n = 3, .c = 2, .s = 197, .layout = Layout::kChannelsFirst}, 9}}) {
     const KernelInputs<T> in(kc);
