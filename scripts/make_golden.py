@@ -7,22 +7,22 @@ One file OUT_DIR/<case>.golden per case, plus OUT_DIR/cases.txt listing them. Ea
 nn.BatchNorm{1,2,3}d through several training steps (random batch and upstream gradient dy each
 step) and then one eval step, recording inputs, outputs, gradients and running statistics.
 
-File format, one record per line, whitespace-separated, parseable without libraries:
-  # comment
-  option KEY VALUE                      seed, layout, dtype, eps, momentum ("none" =
-                                        cumulative), affine, track_running_stats, train_steps
-  array NAME DTYPE RANK D0 .. DR-1 V0 V1 ...
-Arrays hold logical dims [N, C, spatial...]; values are in the memory order of the case's layout
-(N, spatial..., C for channels_last). DTYPE is float32 (%.9g), float64 (%.17g) or int64, so every
-value reads back bit-exact. Names: gamma, beta (initial parameters), then per step k (0-based;
-"eval" for the eval step) x_k, dy_k, y_k, dx_k, dgamma_k, dbeta_k, and after each training step
-running_mean_k, running_var_k, num_batches_tracked_k.
+File format (scripts/golden_format.py): "# comment", "option KEY VALUE" and
+"array NAME DTYPE RANK D0 .. DR-1 V0 V1 ..." lines. Options: seed, layout, dtype, eps, momentum
+("none" = cumulative), affine, track_running_stats, train_steps. Arrays hold logical dims
+[N, C, spatial...]; values are in the memory order of the case's layout (N, spatial..., C for
+channels_last), float32 or float64 written so that every value reads back bit-exact. Names:
+gamma, beta (initial parameters), then per step k (0-based; "eval" for the eval step) x_k, dy_k,
+y_k, dx_k, dgamma_k, dbeta_k, and after each training step running_mean_k, running_var_k,
+num_batches_tracked_k.
 """
 
 import os
 import sys
 
 import torch
+
+import golden_format
 
 TRAIN_STEPS = 3
 
@@ -48,42 +48,6 @@ CASES = [
     ("nc_f32_tiny", torch.nn.BatchNorm1d, (2, 3), "nc", torch.float32, {"eps": 1e-3}),
     ("nc_f64_tiny", torch.nn.BatchNorm1d, (2, 3), "nc", torch.float64, {"momentum": 0.3}),
 ]
-
-
-def memory_order(t, layout):
-    """The values of t (logical [N, C, spatial...]) flattened in the layout's memory order."""
-    t = t.detach()
-    if layout == "channels_last":
-        t = t.permute(0, *range(2, t.dim()), 1)
-    return t.contiguous().reshape(-1).numpy()
-
-
-def format_values(values, dtype):
-    if dtype == "int64":
-        return " ".join(str(int(v)) for v in values)
-    fmt = "%.9g" if dtype == "float32" else "%.17g"
-    return " ".join(fmt % float(v) for v in values)
-
-
-class Writer:
-    def __init__(self, path):
-        self.out = open(path, "w", encoding="ascii")
-
-    def option(self, key, value):
-        self.out.write(f"option {key} {value}\n")
-
-    def array(self, name, values, dims, dtype):
-        dims_text = " ".join(str(d) for d in dims)
-        self.out.write(f"array {name} {dtype} {len(dims)} {dims_text} "
-                       f"{format_values(values, dtype)}\n")
-
-    def tensor(self, name, t, layout="channels_first"):
-        dtype = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64"}[t.dtype]
-        self.array(name, memory_order(t, layout) if t.dim() > 0 else [t.item()],
-                   list(t.shape) if t.dim() > 0 else [1], dtype)
-
-    def close(self):
-        self.out.close()
 
 
 def random_batch(gen, shape, dtype):
@@ -128,46 +92,29 @@ def write_case(out_dir, index, case):
         with torch.no_grad():
             module.weight.copy_(torch.rand(shape[1], generator=gen, dtype=dtype) * 1.5 + 0.25)
             module.bias.copy_(torch.randn(shape[1], generator=gen, dtype=dtype))
-    w = Writer(os.path.join(out_dir, f"{name}.golden"))
-    w.out.write(f"# {name}: torch {torch.__version__} {cls.__name__}{tuple(shape)}\n")
-    w.option("seed", seed)
-    w.option("layout", layout)
-    w.option("dtype", "float32" if dtype == torch.float32 else "float64")
-    w.option("eps", repr(module.eps))
-    w.option("momentum", "none" if module.momentum is None else repr(module.momentum))
-    w.option("affine", int(module.affine))
-    w.option("track_running_stats", int(module.track_running_stats))
-    w.option("train_steps", TRAIN_STEPS)
-    if module.affine:
-        w.tensor("gamma", module.weight)
-        w.tensor("beta", module.bias)
-    module.train()
-    for k in range(TRAIN_STEPS):
-        step(module, w, gen, str(k), shape, layout, dtype)
-        if module.track_running_stats:
-            w.tensor(f"running_mean_{k}", module.running_mean)
-            w.tensor(f"running_var_{k}", module.running_var)
-            w.tensor(f"num_batches_tracked_{k}", module.num_batches_tracked)
-    module.eval()
-    step(module, w, gen, "eval", shape, layout, dtype)
-    w.close()
-
-
-def main():
-    if len(sys.argv) != 2:
-        print("usage: make_golden.py OUT_DIR", file=sys.stderr)
-        return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
-    torch.set_num_threads(1)
-    for index, case in enumerate(CASES):
-        write_case(out_dir, index, case)
-    # Written last: the build uses it as the stamp that every case file is there.
-    with open(os.path.join(out_dir, "cases.txt"), "w", encoding="ascii") as f:
-        f.write("".join(case[0] + "\n" for case in CASES))
-    print(f"make_golden.py: wrote {len(CASES)} cases to {out_dir}")
-    return 0
+    with golden_format.Writer(os.path.join(out_dir, f"{name}.golden")) as w:
+        w.comment(f"{name}: torch {torch.__version__} {cls.__name__}{tuple(shape)}")
+        w.option("seed", seed)
+        w.option("layout", layout)
+        w.option("dtype", "float32" if dtype == torch.float32 else "float64")
+        w.option("eps", repr(module.eps))
+        w.option("momentum", "none" if module.momentum is None else repr(module.momentum))
+        w.option("affine", int(module.affine))
+        w.option("track_running_stats", int(module.track_running_stats))
+        w.option("train_steps", TRAIN_STEPS)
+        if module.affine:
+            w.tensor("gamma", module.weight)
+            w.tensor("beta", module.bias)
+        module.train()
+        for k in range(TRAIN_STEPS):
+            step(module, w, gen, str(k), shape, layout, dtype)
+            if module.track_running_stats:
+                w.tensor(f"running_mean_{k}", module.running_mean)
+                w.tensor(f"running_var_{k}", module.running_var)
+                w.tensor(f"num_batches_tracked_{k}", module.num_batches_tracked)
+        module.eval()
+        step(module, w, gen, "eval", shape, layout, dtype)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(golden_format.main("make_golden.py", CASES, write_case))

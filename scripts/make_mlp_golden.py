@@ -7,7 +7,7 @@ Each case trains a small MLP, 6 -> 5 -> 4 -> 3, with torch.optim.SGD (momentum, 
 a few steps of softmax cross-entropy, then evaluates it in eval mode. Layers are numbered as in
 bnorm's Sequential (Linear, [BatchNorm1d], Sigmoid, ...), and parameters are named as bnorm names
 them: "<layer>.weight", "<layer>.bias", "<layer>.gamma", "<layer>.beta", "<layer>.running_mean",
-"<layer>.running_var". The file format is tests/golden's (see scripts/make_golden.py):
+"<layer>.running_var". The file format is tests/golden's (scripts/golden_format.py):
   option KEY VALUE
   array NAME DTYPE RANK D0 .. DR-1 V0 V1 ...
 Arrays: init.<param> (initial values), x_k, labels_k, loss_k for steps k = 0.., final.<param>
@@ -19,6 +19,8 @@ import sys
 
 import torch
 
+import golden_format
+
 STEPS = 4
 SIZES = [6, 5, 4, 3]
 BATCH = 8
@@ -29,19 +31,6 @@ CASES = [
     ("mlp_sigmoid_no_bn", "none", 0.5, 0.9, 1e-3),
     ("mlp_sigmoid_bn_after", "after", 0.3, 0.5, 0.0),
 ]
-
-
-def fmt(values, dtype):
-    if dtype == "int64":
-        return " ".join(str(int(v)) for v in values)
-    return " ".join("%.9g" % float(v) for v in values)
-
-
-def array(out, name, t):
-    dtype = "int64" if t.dtype == torch.int64 else "float32"
-    flat = t.detach().reshape(-1).tolist()
-    dims = list(t.shape) if t.dim() > 0 else [1]
-    out.write(f"array {name} {dtype} {len(dims)} {' '.join(map(str, dims))} {fmt(flat, dtype)}\n")
 
 
 def build(placement, gen):
@@ -89,12 +78,15 @@ def write_case(out_dir, index, case):
     gen = torch.Generator().manual_seed(2000 + index)
     net = build(placement, gen)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    with open(os.path.join(out_dir, f"{name}.golden"), "w", encoding="ascii") as out:
-        out.write(f"# {name}: torch {torch.__version__}, sizes {SIZES}, batch {BATCH}\n")
-        out.write(f"option bn {placement}\noption lr {lr!r}\noption momentum {momentum!r}\n")
-        out.write(f"option weight_decay {weight_decay!r}\noption steps {STEPS}\n")
+    with golden_format.Writer(os.path.join(out_dir, f"{name}.golden")) as w:
+        w.comment(f"{name}: torch {torch.__version__}, sizes {SIZES}, batch {BATCH}")
+        w.option("bn", placement)
+        w.option("lr", repr(lr))
+        w.option("momentum", repr(momentum))
+        w.option("weight_decay", repr(weight_decay))
+        w.option("steps", STEPS)
         for pname, t in state(net):
-            array(out, f"init.{pname}", t)
+            w.tensor(f"init.{pname}", t)
         net.train()
         for k in range(STEPS):
             x = torch.randn(BATCH, SIZES[0], generator=gen) * 2 + 1
@@ -103,32 +95,16 @@ def write_case(out_dir, index, case):
             loss = torch.nn.functional.cross_entropy(net(x), labels)
             loss.backward()
             opt.step()
-            array(out, f"x_{k}", x)
-            array(out, f"labels_{k}", labels)
-            array(out, f"loss_{k}", loss)
+            w.tensor(f"x_{k}", x)
+            w.tensor(f"labels_{k}", labels)
+            w.tensor(f"loss_{k}", loss)
         for pname, t in state(net):
-            array(out, f"final.{pname}", t)
+            w.tensor(f"final.{pname}", t)
         net.eval()
         x = torch.randn(BATCH, SIZES[0], generator=gen) * 2 + 1
-        array(out, "x_eval", x)
-        array(out, "logits_eval", net(x))
-
-
-def main():
-    if len(sys.argv) != 2:
-        print("usage: make_mlp_golden.py OUT_DIR", file=sys.stderr)
-        return 2
-    out_dir = sys.argv[1]
-    os.makedirs(out_dir, exist_ok=True)
-    torch.set_num_threads(1)
-    for index, case in enumerate(CASES):
-        write_case(out_dir, index, case)
-    # Written last: the build uses it as the stamp that every case file is there.
-    with open(os.path.join(out_dir, "cases.txt"), "w", encoding="ascii") as f:
-        f.write("".join(case[0] + "\n" for case in CASES))
-    print(f"make_mlp_golden.py: wrote {len(CASES)} cases to {out_dir}")
-    return 0
+        w.tensor("x_eval", x)
+        w.tensor("logits_eval", net(x))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(golden_format.main("make_mlp_golden.py", CASES, write_case))
