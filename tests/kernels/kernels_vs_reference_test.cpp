@@ -54,6 +54,7 @@ std::vector<KernelCase> shape_grid() {
   add(1, 1, 1000, Layout::kChannelsFirst);
   add(3, 40, 17, Layout::kChannelsFirst);     // channels in groups of 2
   add(2, 70, 9, Layout::kChannelsFirst);      // groups of 4, the last one shorter
+  add(2, 32, 1100, Layout::kChannelsFirst);   // long strips, groups of 2 (channel_group)
   add(2, 1, 140000, Layout::kChannelsFirst);  // a channel too large for cache: split into items
   add(9, 2, 33333, Layout::kChannelsFirst);   // split, strips not a multiple of the item size
   return cases;
