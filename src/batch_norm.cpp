@@ -150,15 +150,7 @@ void BatchNorm<T>::update_running_stats() {
   ++num_batches_tracked_;
   const double f =
       options_.momentum ? *options_.momentum : 1.0 / static_cast<double>(num_batches_tracked_);
-  // Every channel has the same count (> 1 in training): m2 / (count - 1) is unbiased_variance()
-  // without its branch, so the loop vectorizes.
-  const double unbiased_count = static_cast<double>(batch_moments_[0].count - 1);
-  for (size_t i = 0; i < running_mean_.size(); ++i) {
-    running_mean_[i] = static_cast<T>((1.0 - f) * static_cast<double>(running_mean_[i]) +
-                                      f * batch_moments_[i].mean);
-    running_var_[i] = static_cast<T>((1.0 - f) * static_cast<double>(running_var_[i]) +
-                                     f * (batch_moments_[i].m2 / unbiased_count));
-  }
+  bnorm::update_running_stats<T>(batch_moments_, f, running_mean_, running_var_);
 }
 
 template <typename T>

@@ -123,6 +123,38 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
 }
 
 template <typename T>
+void update_running_stats(std::span<const Moments> batch, double factor, std::span<T> running_mean,
+                          std::span<T> running_var) {
+  constexpr std::string_view op = "update_running_stats";
+  const auto c = static_cast<int64_t>(batch.size());
+  check(c > 0, op, "expected at least one channel, got empty batch moments");
+  check_size(running_mean, c, op, "running_mean");
+  check_size(running_var, c, op, "running_var");
+  check(factor >= 0.0 && factor <= 1.0, op, "expected 0 <= factor <= 1 (the momentum), got ",
+        factor);
+  bool same_count = true;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    check(batch[i].count > 1, op, "expected every batch count > 1 (an unbiased variance), got ",
+          batch[i].count, " for channel ", i);
+    same_count = same_count && batch[i].count == batch[0].count;
+  }
+  const auto update = [&](size_t i, double unbiased_count) {
+    running_mean[i] = static_cast<T>((1.0 - factor) * static_cast<double>(running_mean[i]) +
+                                     factor * batch[i].mean);
+    running_var[i] = static_cast<T>((1.0 - factor) * static_cast<double>(running_var[i]) +
+                                    factor * (batch[i].m2 / unbiased_count));
+  };
+  if (same_count) {  // every channel of a training forward: one count, a loop that vectorizes
+    const double unbiased_count = static_cast<double>(batch[0].count - 1);
+    for (size_t i = 0; i < batch.size(); ++i) update(i, unbiased_count);
+  } else {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      update(i, static_cast<double>(batch[i].count - 1));
+    }
+  }
+}
+
+template <typename T>
 void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
                               std::span<const T> var, std::span<const T> gamma,
                               std::span<const T> beta, double eps, std::span<T> y, Backend backend,
@@ -218,6 +250,8 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
   template void batch_norm_forward_train<T>(                                                  \
       std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>, double,  \
       std::span<T>, std::span<Moments>, Backend, Activation, std::span<double>);              \
+  template void update_running_stats<T>(std::span<const Moments>, double, std::span<T>,       \
+                                        std::span<T>);                                        \
   template void batch_norm_forward_infer<T>(                                                  \
       std::span<const T>, const TensorDesc&, std::span<const T>, std::span<const T>,          \
       std::span<const T>, std::span<const T>, double, std::span<T>, Backend, Activation);     \

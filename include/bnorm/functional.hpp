@@ -70,6 +70,16 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                               Activation activation = Activation::kNone,
                               std::span<double> save_invstd = {});
 
+// PyTorch's running-statistics update after a training forward, for every channel c:
+//   running_mean[c] = (1 - factor) * running_mean[c] + factor * batch[c].mean
+//   running_var[c]  = (1 - factor) * running_var[c]  + factor * batch[c].unbiased_variance()
+// factor is the momentum (PyTorch's default 0.1), or 1 / k at the k-th batch for a cumulative
+// average. batch: [C] (batch_norm_forward_train's batch_moments), every count > 1; running_mean,
+// running_var: [C], updated in place; 0 <= factor <= 1.
+template <typename T>
+void update_running_stats(std::span<const Moments> batch, double factor, std::span<T> running_mean,
+                          std::span<T> running_var);
+
 // Forward with given statistics (inference, frozen): y = gamma * (x - mean) / sqrt(var + eps) +
 // beta. mean, var: [C], var >= 0.
 template <typename T>

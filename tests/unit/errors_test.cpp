@@ -133,5 +133,22 @@ TEST(Errors, FunctionalApiChecksEveryBuffer) {
                "expected eps > 0, got 0");
 }
 
+TEST(Errors, RunningStatsUpdateChecksItsInputs) {
+  std::vector<Moments> batch = {{4, 1.0, 2.0}, {4, 0.0, 1.0}};
+  std::vector<float> mean(2), var(2), three(3);
+  expect_error([&] { update_running_stats<float>(batch, 0.1, three, var); },
+               "[update_running_stats] expected running_mean to hold 2 elements, got 3");
+  expect_error([&] { update_running_stats<float>(batch, 0.1, mean, three); },
+               "expected running_var to hold 2 elements, got 3");
+  expect_error([&] { update_running_stats<float>(batch, 1.5, mean, var); },
+               "expected 0 <= factor <= 1 (the momentum), got 1.5");
+  expect_error([&] { update_running_stats<float>({}, 0.1, mean, var); },
+               "expected at least one channel");
+  batch[1].count = 1;
+  expect_error([&] { update_running_stats<float>(batch, 0.1, mean, var); },
+               "expected every batch count > 1 (an unbiased variance), got 1 for channel 1");
+  EXPECT_EQ(mean, std::vector<float>(2)) << "a failed update must leave the statistics alone";
+}
+
 }  // namespace
 }  // namespace bnorm::test

@@ -54,6 +54,35 @@ TEST(RunningStats, CumulativeAverageWhenMomentumIsNone) {
   expect_running_stats_after_steps(std::nullopt, Layout::kChannelsFirst);
 }
 
+// The functional update on its own: the moments of one training forward (one count for every
+// channel) and moments of different counts (merged from elsewhere), against the formula in
+// float64, for float and double running statistics.
+template <typename T>
+void expect_functional_update(const std::vector<Moments>& batch, double factor) {
+  std::vector<T> mean = {T(0.5), T(-2), T(3)}, var = {T(1), T(0.25), T(4)};
+  std::vector<double> want_mean, want_var;
+  for (size_t c = 0; c < batch.size(); ++c) {
+    want_mean.push_back((1 - factor) * static_cast<double>(mean[c]) + factor * batch[c].mean);
+    want_var.push_back((1 - factor) * static_cast<double>(var[c]) +
+                       factor * batch[c].m2 / static_cast<double>(batch[c].count - 1));
+  }
+  update_running_stats<T>(batch, factor, mean, var);
+  const double tol = sizeof(T) == 4 ? 1e-7 : 1e-15;
+  expect_close<T, double>(mean, want_mean, tol, tol, "running_mean");
+  expect_close<T, double>(var, want_var, tol, tol, "running_var");
+}
+
+TEST(RunningStats, FunctionalUpdateFollowsPyTorchsRule) {
+  const std::vector<Moments> same = {{60, 1.5, 30.0}, {60, -0.25, 5.9}, {60, 7.0, 0.0}};
+  const std::vector<Moments> mixed = {{2, 1.5, 0.5}, {60, -0.25, 5.9}, {1000, 7.0, 999.0}};
+  for (double factor : {0.1, 0.0, 1.0, 1.0 / 3}) {
+    expect_functional_update<float>(same, factor);
+    expect_functional_update<double>(same, factor);
+    expect_functional_update<float>(mixed, factor);
+    expect_functional_update<double>(mixed, factor);
+  }
+}
+
 TEST(RunningStats, BatchStatsModeLeavesThemAlone) {
   BatchNorm<float> bn({.num_features = 3, .layout = Layout::kNC});
   const TensorDesc desc{{5, 3}, Layout::kNC};

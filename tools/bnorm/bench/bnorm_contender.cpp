@@ -65,12 +65,7 @@ class BnormContender final : public Contender {
     switch (p.op) {
       case Op::kForwardTrain: {
         batch_norm_forward_train<float>(p.x, desc, p.gamma, p.beta, p.eps, out_.y, moments_);
-        const double m = p.momentum;
-        for (size_t i = 0; i < moments_.size(); ++i) {
-          running_mean_[i] = static_cast<float>((1 - m) * running_mean_[i] + m * moments_[i].mean);
-          running_var_[i] =
-              static_cast<float>((1 - m) * running_var_[i] + m * moments_[i].unbiased_variance());
-        }
+        update_running_stats<float>(moments_, p.momentum, running_mean_, running_var_);
         break;
       }
       case Op::kForwardInfer:
