@@ -21,7 +21,7 @@ def memory_order(t, layout):
     t = t.detach()
     if layout == "channels_last":
         t = t.permute(0, *range(2, t.dim()), 1)
-    return t.contiguous().reshape(-1).numpy()
+    return t.contiguous().reshape(-1).tolist()
 
 
 def format_values(values, dtype):

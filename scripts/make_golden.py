@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes PyTorch golden files for bnorm's parity tests (tests/golden).
 
-Usage: /usr/bin/python3 scripts/make_golden.py OUT_DIR   (needs torch and numpy; fixed seeds)
+Usage: /usr/bin/python3 scripts/make_golden.py OUT_DIR   (needs torch; fixed seeds)
 
 One file OUT_DIR/<case>.golden per case, plus OUT_DIR/cases.txt listing them. Each case drives an
 nn.BatchNorm{1,2,3}d through several training steps (random batch and upstream gradient dy each

@@ -38,9 +38,9 @@ std::vector<KernelCase> shape_grid() {
   add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows
   add(2, 3, 1, Layout::kChannelsLast);
   // One work item larger than L1 with few rows: the L1 tile path (l1_tiles.inc). Tiles of two
-  // vectors, one and a tail (87); two row blocks of the sums in the forward (90 rows; its
-  // backward takes the rows); no tail (128 columns).
-  add(50, 87, 1, Layout::kNC);
+  // vectors, one vector and a tail (95 columns, at 4, 8 and 16 lanes); two row blocks of the sums
+  // in the forward (90 rows; its backward takes the rows); no tail (128 columns).
+  add(50, 95, 1, Layout::kNC);
   add(90, 48, 1, Layout::kNC);
   add(2, 128, 20, Layout::kChannelsLast);
   // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
@@ -54,7 +54,7 @@ std::vector<KernelCase> shape_grid() {
   add(1, 1, 1000, Layout::kChannelsFirst);
   add(3, 40, 17, Layout::kChannelsFirst);     // channels in groups of 2
   add(2, 70, 9, Layout::kChannelsFirst);      // groups of 4, the last one shorter
-  add(2, 32, 1100, Layout::kChannelsFirst);   // long strips, groups of 2 (channel_group)
+  add(2, 32, 1100, Layout::kChannelsFirst);   // long strips in groups (of 2, as C / 16 allows)
   add(2, 1, 140000, Layout::kChannelsFirst);  // a channel too large for cache: split into items
   add(9, 2, 33333, Layout::kChannelsFirst);   // split, strips not a multiple of the item size
   return cases;
@@ -194,7 +194,7 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
 
 // Outputs at every element offset from a cache line, for shapes whose rows and strips do not fill
 // whole vectors, with one and with several row-major work items (C = 3 < L) and in L1 tiles
-// (50 x 87): y, training y and dx must match the reference at offset 0 and be the same bits at
+// (50 x 95): y, training y and dx must match the reference at offset 0 and be the same bits at
 // every other offset, and nothing outside the output may be written. The non-temporal paths
 // (Kernels.streaming_stores reruns this) split each span into plain-stored ends and streamed lines
 // by the output's address, so each offset takes another split.
@@ -206,7 +206,7 @@ void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
        {KernelCase{{.n = 5, .c = 33, .s = 7, .layout = Layout::kChannelsLast}, 7},
         KernelCase{{.n = 2, .c = 33, .s = 600, .layout = Layout::kChannelsLast}, 10},
         KernelCase{{.n = 70, .c = 20, .s = 1, .layout = Layout::kNC}, 8},
-        KernelCase{{.n = 50, .c = 87, .s = 1, .layout = Layout::kNC}, 12},
+        KernelCase{{.n = 50, .c = 95, .s = 1, .layout = Layout::kNC}, 12},
         KernelCase{{.n = 15000, .c = 3, .s = 1, .layout = Layout::kNC}, 11},
         KernelCase{{.n = 3, .c = 2, .s = 197, .layout = Layout::kChannelsFirst}, 9}}) {
     const KernelInputs<T> in(kc);
