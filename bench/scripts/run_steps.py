@@ -13,34 +13,6 @@ hurts both alike, and the best round of each configuration is kept. Prints a tab
 JSON row per (bn, threads) to --out (default BUILD/bench-<model>.json):
   {"model", "bn", "threads", "bnorm_steps_per_s", "torch_steps_per_s"}
 followed by a summary of each side at its best thread count.
-"""Steps per second of one training network, bnorm against PyTorch, with and without BN, at 1 and
-2 threads: --model mlp, the paper's MLP (784-100-100-100-10 sigmoid, batch 60, SGD momentum;
-bench/mlp/bnorm_mlp_bench against bench/mlp/mlp_steps.py), or --model cnn, the paper suite's
-small CNN (E3: conv3x3(16)-pool-conv3x3(32)-pool-FC(100)-FC(10), ReLU; bench/cnn). scripts/bench_mlp
-and scripts/bench_cnn run it for one model each.
-
-Usage: scripts/bench_steps --model mlp|cnn [--build build/release] [--repeats 3] [--seconds 3]
-           [--threads 1,2] [--out FILE]
-
-Runs are interleaved (bnorm, torch, bnorm, torch, ...) over `repeats` rounds so a noisy machine
-hurts both alike, and the best round of each configuration is kept. Prints a table and writes one
-JSON row per (bn, threads) to --out (default BUILD/bench-<model>.json):
-  {"model", "bn", "threads", "bnorm_steps_per_s", "torch_steps_per_s"}
-followed by a summary of each side at its best thread count.
-"""Steps per second of one training network, bnorm against PyTorch, with and without BN, at 1 and
-2 threads: --model mlp, the paper's MLP (784-100-100-100-10 sigmoid, batch 60, SGD momentum;
-bnorm_mlp_bench against bench/torch/mlp_steps.py), or --model cnn, the paper suite's small CNN
-(E3: conv3x3(16)-pool-conv3x3(32)-pool-FC(100)-FC(10), ReLU; bnorm_cnn_bench against
-bench/torch/cnn_steps.py). `make bench-mlp` and `make bench-cnn` run it for one model each.
-
-Usage: bench/scripts/run_steps.py --model mlp|cnn [--build build/release] [--repeats 3]
-           [--seconds 3] [--threads 1,2] [--out FILE]
-
-Runs are interleaved (bnorm, torch, bnorm, torch, ...) over `repeats` rounds so a noisy machine
-hurts both alike, and the best round of each configuration is kept. Prints a table and writes one
-JSON row per (bn, threads) to --out (default BUILD/bench-<model>.json):
-  {"model", "bn", "threads", "bnorm_steps_per_s", "torch_steps_per_s"}
-followed by a summary of each side at its best thread count.
 """
 
 import argparse

@@ -147,6 +147,38 @@ TEST(BenchSmoke, JsonHasEveryKeyAndARowPerCase) {
   EXPECT_EQ(cases.size(), 36u);  // one row per case, none twice
 }
 
+// The results page (bench/scripts/results.py) from a bench JSON: the machine, the build, the
+// command given, and one table row per case.
+TEST(BenchSmoke, ResultsPageHasTheMachineAndARowPerCase) {
+  const std::string tmp = std::string(BNORM_TEST_TMP) + "/results";
+  const CliResult r = run_cli(
+      "bench --quick --shapes 6x5,4x3x5x5 --ops fwd_infer,backward --threads 1 --reps 1 "
+      "--no-torch --no-onednn --cold-mib 1 --stream-mib 1 --json " +
+      tmp + ".json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cmd = std::string(BNORM_BENCH_PYTHON) + " " + BNORM_RESULTS_SCRIPT + " " + tmp +
+                          ".json --command 'bnorm bench --quick' --out " + tmp + ".md";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string page = slurp(tmp + ".md");
+  for (const char* says : {"Machine: ", "Build: ", "`bnorm bench --quick`", "| 1 | ", "MISSING"}) {
+    EXPECT_NE(page.find(says), std::string::npos) << says << " not in\n" << page;
+  }
+  size_t rows = 0;
+  for (size_t at = page.find("\n| fc_6x5 |"); at != std::string::npos;
+       at = page.find("\n| fc_6x5 |", at + 1)) {
+    ++rows;
+  }
+  for (size_t at = page.find("\n| conv_4x3x5x5 |"); at != std::string::npos;
+       at = page.find("\n| conv_4x3x5x5 |", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 12u) << page;  // (1 + 2 layouts) x 2 ops x hot, cold
+  // Not a bench JSON: one line naming the file, exit 1.
+  const std::string bad = std::string(BNORM_BENCH_PYTHON) + " " + BNORM_RESULTS_SCRIPT + " " + tmp +
+                          ".md --out " + tmp + "-bad.md 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 1);
+}
+
 // What the torch contender says in a cheap run of `program bench` (torch's own row only).
 std::string torch_status(const std::string& program, const std::string& extra) {
   const std::string json_path = std::string(BNORM_TEST_TMP) + "/torch_status.json";
