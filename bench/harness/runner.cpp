@@ -117,8 +117,7 @@ CaseResult summarize_case(const Problem& p, int threads, bool cold,
     r.contenders.push_back(std::move(c));
   }
   if (r.bnorm_us) {
-    const double gbs = r.bytes / (*r.bnorm_us * 1e-6) / 1e9;
-    r.pct_of_stream = 100.0 * gbs / stream_scale_gbs(stream, threads);
+    r.pct_of_stream = 100.0 * gb_per_s(r.bytes, *r.bnorm_us) / stream_scale_gbs(stream, threads);
   }
   return r;
 }

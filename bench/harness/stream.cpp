@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bnorm/error.hpp"
+#include "stats.hpp"
 #include "timer.hpp"
 
 namespace bnorm::bench {
@@ -83,10 +84,10 @@ StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
   const double bytes = static_cast<double>(n) * sizeof(double);
   return {.threads = threads,
           .array_bytes = array_bytes,
-          .copy_gbs = 2 * bytes / best_copy / 1e9,
-          .scale_gbs = 2 * bytes / best_scale / 1e9,
-          .triad_gbs = 3 * bytes / best_triad / 1e9,
-          .scale_nt_gbs = 2 * bytes / best_scale_nt / 1e9};
+          .copy_gbs = gb_per_s(2 * bytes, best_copy * 1e6),
+          .scale_gbs = gb_per_s(2 * bytes, best_scale * 1e6),
+          .triad_gbs = gb_per_s(3 * bytes, best_triad * 1e6),
+          .scale_nt_gbs = gb_per_s(2 * bytes, best_scale_nt * 1e6)};
 }
 
 }  // namespace bnorm::bench

@@ -40,7 +40,7 @@ struct Options {
 void report(const std::string& name, Op op, int threads, const Options& o, int64_t numel,
             const char* kernel, const std::vector<double>& samples_us) {
   const bench::TimingSummary t = bench::summarize(samples_us);
-  const double gbs = bench::compulsory_bytes(op, numel) / (t.median_us * 1e3);
+  const double gbs = bench::gb_per_s(bench::compulsory_bytes(op, numel), t.median_us);
   std::printf("%-24s %-10s%-5s %dt %10.2f us (min %9.2f, ±%3.0f%%)  %7.1f GB/s  %s  reps %d\n",
               name.c_str(), std::string(bench::to_string(op)).c_str(), o.cold ? "@cold" : "",
               threads, t.median_us, t.min_us, t.spread_pct, gbs, kernel, t.reps);

@@ -45,6 +45,7 @@ TEST(Stats, MedianMinAndInterquartileSpread) {
   EXPECT_DOUBLE_EQ(t.spread_pct, 100.0 * (4.0 - 2.0) / 3.0);
   EXPECT_DOUBLE_EQ(summarize({1, 2, 3, 4}).median_us, 2.5);
   EXPECT_THROW(summarize({}), Error);
+  EXPECT_DOUBLE_EQ(gb_per_s(3e9, 1.5e6), 2.0);  // 3 GB in 1.5 s
 }
 
 TEST(Timer, SampleUsTakesTheMinimumThenStopsWhenTimeIsUp) {
