@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn
+.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn results
 
 all: build
 
@@ -33,17 +33,23 @@ check:
 
 # Steps/s of the paper's MLP, bnorm vs PyTorch (table + build/release/bench-mlp.json).
 bench-mlp: build
-	scripts/bench_mlp --build $(BUILD)
+	bench/scripts/run_steps.py --model mlp --build $(BUILD)
 
 # Steps/s of the small CNN of `bnorm paper`, bnorm vs PyTorch (build/release/bench-cnn.json).
 bench-cnn: build
-	scripts/bench_cnn --build $(BUILD)
+	bench/scripts/run_steps.py --model cnn --build $(BUILD)
 
 # The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
 # build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...
 BENCH_ARGS ?=
+BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS)
 bench: build
-	./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS) | tee build/bench.txt
+	$(BENCH_CMD) | tee build/bench.txt
+
+# docs/results.md, the page of current results: a full `make bench`, then the page from its JSON
+# with the machine, the date and the command.
+results: bench
+	bench/scripts/results.py build/bench.json --command "$(BENCH_CMD)" --out docs/results.md
 
 clean:
 	rm -rf build

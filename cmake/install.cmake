@@ -19,3 +19,12 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/bnormConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/bnormConfig.cmake ${PROJECT_BINARY_DIR}/bnormConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnorm)
+
+# The command line and the PyTorch worker of `bnorm bench`, which the program finds at
+# ../share/bnorm relative to itself (bench/harness/torch_worker_path.hpp). Their own component,
+# so `cmake --install <build> --component bnorm_cli` installs just the program.
+if(TARGET bnorm_cli)
+  install(TARGETS bnorm_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT bnorm_cli)
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/bench/torch/torch_worker.py
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bnorm COMPONENT bnorm_cli)
+endif()

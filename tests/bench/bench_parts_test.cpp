@@ -1,14 +1,19 @@
 // The pieces of `bnorm bench` on their own: STREAM, statistics, the output check, shapes, and
 // every in-process contender (bnorm, both oneDNN declarations) against the reference.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "bnorm/error.hpp"
 #include "contender.hpp"
 #include "problem.hpp"
 #include "stats.hpp"
 #include "stream.hpp"
+#include "timer.hpp"
+#include "torch_worker_path.hpp"
 #include "verify.hpp"
 
 namespace bnorm::bench {
@@ -40,6 +45,40 @@ TEST(Stats, MedianMinAndInterquartileSpread) {
   EXPECT_DOUBLE_EQ(t.spread_pct, 100.0 * (4.0 - 2.0) / 3.0);
   EXPECT_DOUBLE_EQ(summarize({1, 2, 3, 4}).median_us, 2.5);
   EXPECT_THROW(summarize({}), Error);
+  EXPECT_DOUBLE_EQ(gb_per_s(3e9, 1.5e6), 2.0);  // 3 GB in 1.5 s
+}
+
+TEST(Timer, SampleUsTakesTheMinimumThenStopsWhenTimeIsUp) {
+  int calls = 0;
+  const auto one = [&] { return static_cast<double>(++calls); };
+  EXPECT_EQ(sample_us(5, 0.0, one).size(), 5u);
+  EXPECT_EQ(sample_us(1, 1e9, one, 7).size(), 7u);  // capped
+  CacheFlusher flusher(1);
+  EXPECT_GE(time_call_us([] {}, &flusher), 0.0);
+}
+
+// The worker lookup of an installed program: bin/bnorm finds ../share/bnorm/torch_worker.py, a
+// copy next to the program (the build tree) comes first, and with neither it names both places.
+TEST(TorchWorkerPath, FoundRelativeToTheProgram) {
+  namespace fs = std::filesystem;
+  const fs::path root =
+      fs::temp_directory_path() / ("bnorm-worker-path-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "bin");
+  fs::create_directories(root / "share" / "bnorm");
+  const fs::path program = root / "bin" / "bnorm";
+  const WorkerLookup none = find_torch_worker(program);
+  EXPECT_EQ(none.path, "");
+  EXPECT_NE(none.missing.find((root / "share/bnorm/torch_worker.py").string()), std::string::npos)
+      << none.missing;
+  EXPECT_NE(none.missing.find("--torch-worker"), std::string::npos) << none.missing;
+
+  std::ofstream(root / "share" / "bnorm" / "torch_worker.py") << "# worker\n";
+  EXPECT_EQ(find_torch_worker(program).path, (root / "share/bnorm/torch_worker.py").string());
+  std::ofstream(root / "bin" / "torch_worker.py") << "# worker\n";
+  EXPECT_EQ(find_torch_worker(program).path, (root / "bin/torch_worker.py").string());
+  EXPECT_NE(find_torch_worker("").missing, "");
+  fs::remove_all(root);
 }
 
 TEST(Verify, NamesTheFirstBadElement) {

@@ -1,5 +1,6 @@
 // The bnorm program as a user meets it: exit codes (0 ok, 1 failed run, 2 usage), one-line
-// messages, and a --quick smoke run of `bnorm bench` whose JSON must have a full row per case.
+// messages, a --quick smoke run of `bnorm bench` whose JSON must have a full row per case, and an
+// installed (then moved) program that still finds its PyTorch worker.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -25,11 +26,10 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-CliResult run_cli(const std::string& args) {
+CliResult run_cli(const std::string& args, const std::string& program = BNORM_CLI) {
   const std::string base = std::string(BNORM_TEST_TMP) + "/cli_" +
                            ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  const std::string cmd =
-      std::string(BNORM_CLI) + " " + args + " >" + base + ".out 2>" + base + ".err";
+  const std::string cmd = program + " " + args + " >" + base + ".out 2>" + base + ".err";
   const int status = std::system(cmd.c_str());
   return {.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
           .out = slurp(base + ".out"),
@@ -145,6 +145,80 @@ TEST(BenchSmoke, JsonHasEveryKeyAndARowPerCase) {
     }
   }
   EXPECT_EQ(cases.size(), 36u);  // one row per case, none twice
+}
+
+// The results page (bench/scripts/results.py) from a bench JSON: the machine, the build, the
+// command given, and one table row per case.
+TEST(BenchSmoke, ResultsPageHasTheMachineAndARowPerCase) {
+  const std::string tmp = std::string(BNORM_TEST_TMP) + "/results";
+  const CliResult r = run_cli(
+      "bench --quick --shapes 6x5,4x3x5x5 --ops fwd_infer,backward --threads 1 --reps 1 "
+      "--no-torch --no-onednn --cold-mib 1 --stream-mib 1 --json " +
+      tmp + ".json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cmd = std::string(BNORM_BENCH_PYTHON) + " " + BNORM_RESULTS_SCRIPT + " " + tmp +
+                          ".json --command 'bnorm bench --quick' --out " + tmp + ".md";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string page = slurp(tmp + ".md");
+  for (const char* says : {"Machine: ", "Build: ", "`bnorm bench --quick`", "| 1 | ", "MISSING"}) {
+    EXPECT_NE(page.find(says), std::string::npos) << says << " not in\n" << page;
+  }
+  size_t rows = 0;
+  for (size_t at = page.find("\n| fc_6x5 |"); at != std::string::npos;
+       at = page.find("\n| fc_6x5 |", at + 1)) {
+    ++rows;
+  }
+  for (size_t at = page.find("\n| conv_4x3x5x5 |"); at != std::string::npos;
+       at = page.find("\n| conv_4x3x5x5 |", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 12u) << page;  // (1 + 2 layouts) x 2 ops x hot, cold
+  // Not a bench JSON: one line naming the file, exit 1.
+  const std::string bad = std::string(BNORM_BENCH_PYTHON) + " " + BNORM_RESULTS_SCRIPT + " " + tmp +
+                          ".md --out " + tmp + "-bad.md 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 1);
+}
+
+// What the torch contender says in a cheap run of `program bench` (torch's own row only).
+std::string torch_status(const std::string& program, const std::string& extra) {
+  const std::string json_path = std::string(BNORM_TEST_TMP) + "/torch_status.json";
+  const CliResult r = run_cli(
+      "bench --quick --shapes 4x3 --ops fwd_infer --threads 1 --cache hot --reps 1 --no-onednn "
+      "--stream-mib 1 --cold-mib 1 --json " +
+          json_path + " " + extra,
+      program);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(slurp(json_path));
+  for (const auto& c : report.at("contenders")) {
+    if (c.at("name").get<std::string>() == "torch") {
+      return c.at("available").get<bool>() ? "available" : c.at("missing").get<std::string>();
+    }
+  }
+  return "not listed";
+}
+
+// `cmake --install` puts bnorm in bin/ and its worker in share/bnorm/; the program finds the
+// worker there, also after the whole prefix moved. Without torch installed the worker still
+// answers (missing: cannot import torch), which only a found worker can say.
+TEST(InstalledCli, FindsItsTorchWorkerAfterInstallAndMove) {
+  const std::string prefix = std::string(BNORM_TEST_TMP) + "/installed";
+  const std::string moved = prefix + "-moved";
+  ASSERT_EQ(std::system(("rm -rf " + prefix + " " + moved).c_str()), 0);
+  const std::string install = std::string(BNORM_CMAKE) + " --install " + BNORM_BUILD_DIR +
+                              " --component bnorm_cli --prefix " + prefix + " >/dev/null";
+  ASSERT_EQ(std::system(install.c_str()), 0) << install;
+  // The worker ran: it answered with torch's version, or that it cannot import torch.
+  const std::string installed = torch_status(prefix + "/bin/bnorm", "");
+  EXPECT_TRUE(installed == "available" || installed.starts_with("cannot import")) << installed;
+  ASSERT_EQ(std::system(("mv " + prefix + " " + moved).c_str()), 0);
+  EXPECT_EQ(torch_status(moved + "/bin/bnorm", ""), installed);
+  // --torch-worker still wins over the lookup.
+  const std::string overridden = torch_status(moved + "/bin/bnorm", "--torch-worker /nonexistent");
+  EXPECT_NE(overridden.find("/nonexistent"), std::string::npos) << overridden;
+  // And a program whose worker is gone says where it looked.
+  ASSERT_EQ(std::system(("rm -rf " + moved + "/share").c_str()), 0);
+  const std::string gone = torch_status(moved + "/bin/bnorm", "");
+  EXPECT_NE(gone.find(moved + "/share/bnorm/torch_worker.py"), std::string::npos) << gone;
 }
 
 }  // namespace

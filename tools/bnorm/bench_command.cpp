@@ -26,7 +26,7 @@ struct BenchArgs {
   bool no_torch = false;
   bool no_onednn = false;
   std::string python = BNORM_BENCH_PYTHON;
-  std::string torch_worker = BNORM_BENCH_TORCH_WORKER;
+  std::string torch_worker;  // empty: the harness looks next to the program
 };
 
 bench::BenchOptions to_options(const BenchArgs& a) {
@@ -103,8 +103,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--no-onednn", args->no_onednn, "Leave oneDNN out (reported as missing)");
   cmd->add_option("--python", args->python, "Interpreter for the PyTorch worker")
       ->capture_default_str();
-  cmd->add_option("--torch-worker", args->torch_worker, "The PyTorch worker script")
-      ->capture_default_str();
+  cmd->add_option("--torch-worker", args->torch_worker,
+                  "The PyTorch worker script (default: torch_worker.py next to bnorm, or in "
+                  "../share/bnorm from its folder when installed)");
   cmd->callback([args] { run(*args); });
 }
 

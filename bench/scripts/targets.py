@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks a `bnorm bench --json` file against the kernel targets of issue 3 and prints each one.
 
-    scripts/bench_targets.py build/bench.json
+    bench/scripts/targets.py build/bench.json
 
 Where bnorm is under 1.5x PyTorch, it also prints what 1.5x would need from the memory bus: the
 bytes bnorm's kernels move in PyTorch's time / 1.5, as % of STREAM scale with streaming stores.
@@ -94,5 +94,5 @@ def main(path):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: scripts/bench_targets.py BENCH.json")
+        sys.exit("usage: bench/scripts/targets.py BENCH.json")
     main(sys.argv[1])

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Steps per second of one training network, bnorm against PyTorch, with and without BN, at 1 and
 2 threads: --model mlp, the paper's MLP (784-100-100-100-10 sigmoid, batch 60, SGD momentum;
-bench/mlp/bnorm_mlp_bench against bench/mlp/mlp_steps.py), or --model cnn, the paper suite's
-small CNN (E3: conv3x3(16)-pool-conv3x3(32)-pool-FC(100)-FC(10), ReLU; bench/cnn). scripts/bench_mlp
-and scripts/bench_cnn run it for one model each.
+bnorm_mlp_bench against bench/torch/mlp_steps.py), or --model cnn, the paper suite's small CNN
+(E3: conv3x3(16)-pool-conv3x3(32)-pool-FC(100)-FC(10), ReLU; bnorm_cnn_bench against
+bench/torch/cnn_steps.py). `make bench-mlp` and `make bench-cnn` run it for one model each.
 
-Usage: scripts/bench_steps --model mlp|cnn [--build build/release] [--repeats 3] [--seconds 3]
-           [--threads 1,2] [--out FILE]
+Usage: bench/scripts/run_steps.py --model mlp|cnn [--build build/release] [--repeats 3]
+           [--seconds 3] [--threads 1,2] [--out FILE]
 
 Runs are interleaved (bnorm, torch, bnorm, torch, ...) over `repeats` rounds so a noisy machine
 hurts both alike, and the best round of each configuration is kept. Prints a table and writes one
@@ -21,7 +21,8 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
+ROOT = os.path.dirname(BENCH)
 # model: (JSON model name, untimed steps before each run)
 MODELS = {
     "mlp": ("mlp784-100x3-10-sigmoid", 50),
@@ -45,12 +46,12 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
     model, warmup = MODELS[a.model]
-    bench = os.path.join(a.build, "bench", a.model, "bnorm_%s_bench" % a.model)
+    bench = os.path.join(a.build, "bench", "steps", "bnorm_%s_bench" % a.model)
     if not os.access(bench, os.X_OK):
         print(f"error: {bench} not found: build it first (make build, or cmake --build --preset "
               "release)", file=sys.stderr)
         return 1
-    torch_script = os.path.join(ROOT, "bench", a.model, "%s_steps.py" % a.model)
+    torch_script = os.path.join(BENCH, "torch", "%s_steps.py" % a.model)
     out_path = a.out or os.path.join(a.build, "bench-%s.json" % a.model)
     threads = [int(t) for t in a.threads.split(",")]
     common = ["--steps", "1000000", "--warmup", str(warmup), "--max-seconds", str(a.seconds)]

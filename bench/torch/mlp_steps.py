@@ -1,20 +1,16 @@
 #!/usr/bin/python3
 """Times SGD steps of the paper's MNIST network in PyTorch, the counterpart of bnorm_mlp_bench.
 
-Usage: /usr/bin/python3 bench/mlp/mlp_steps.py [--bn 0|1] [--threads T] [--steps N]
+Usage: /usr/bin/python3 bench/torch/mlp_steps.py [--bn 0|1] [--threads T] [--steps N]
            [--warmup W] [--batch B] [--max-seconds S]
 784 -> 100 -> 100 -> 100 -> 10 with sigmoid, BN (BatchNorm1d) before each sigmoid when --bn 1 and
 then Linear without bias, softmax cross-entropy, torch.optim.SGD with momentum 0.9. The harness
-(random batches, timing, the JSON line) is bench/steps/torch_steps.py.
+(random batches, timing, the JSON line) is torch_steps.py, next to this file.
 """
-
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "steps"))
-import torch_steps  # noqa: E402
+import torch_steps  # next to this file, so on sys.path when run as a script
 
 
 def build(bn):

@@ -1,12 +1,12 @@
 // bnorm as a contender: the public functional API (include/bnorm/functional.hpp) with
 // Backend::kAuto, so the benchmark times whatever kernel dispatch selects. Training forward also
 // updates running statistics (O(C), as PyTorch does) so the ops compare like for like.
-#include <chrono>
 #include <cmath>
 
 #include "bnorm/functional.hpp"
 #include "cold_cache.hpp"
 #include "contender.hpp"
+#include "timer.hpp"
 
 namespace bnorm::bench {
 namespace {
@@ -46,11 +46,7 @@ class BnormContender final : public Contender {
   }
 
   double run_us(bool cold) override {
-    if (cold) sink_ += flusher_.flush();
-    const auto start = std::chrono::steady_clock::now();
-    call();
-    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-        .count();
+    return time_call_us([&] { call(); }, cold ? &flusher_ : nullptr);
   }
 
   void release() override {
@@ -86,7 +82,6 @@ class BnormContender final : public Contender {
   std::vector<float> running_mean_, running_var_;
   std::string kernel_;
   CacheFlusher flusher_;
-  double sink_ = 0.0;
 };
 
 }  // namespace

@@ -14,6 +14,8 @@
 
 #include "bnorm/error.hpp"
 #include "contender.hpp"
+#include "timer.hpp"
+#include "torch_worker_path.hpp"
 #include "verify.hpp"
 
 namespace bnorm::bench {
@@ -35,11 +37,16 @@ void validate(const BenchOptions& o) {
 std::vector<std::unique_ptr<Contender>> make_contenders(const BenchOptions& o) {
   std::vector<std::unique_ptr<Contender>> all;
   all.push_back(make_bnorm_contender(o.cold_mib));
-  if (o.with_torch) {
-    all.push_back(make_torch_contender(o.python, o.torch_worker, "", o.cold_mib, 1));
+  const WorkerLookup worker = o.torch_worker.empty() ? find_torch_worker(running_program())
+                                                     : WorkerLookup{.path = o.torch_worker};
+  if (o.with_torch && worker.path.empty()) {
+    all.push_back(make_missing_contender("torch", worker.missing));
+    all.push_back(make_missing_contender("torch-avx512", worker.missing));
+  } else if (o.with_torch) {
+    all.push_back(make_torch_contender(o.python, worker.path, "", o.cold_mib, 1));
     // ATEN_CPU_CAPABILITY=avx512 on a CPU without it dies of SIGILL on the first kernel.
     if (__builtin_cpu_supports("avx512f")) {
-      all.push_back(make_torch_contender(o.python, o.torch_worker, "avx512", o.cold_mib, 2));
+      all.push_back(make_torch_contender(o.python, worker.path, "avx512", o.cold_mib, 2));
     } else {
       all.push_back(make_missing_contender("torch-avx512", "this CPU has no AVX-512 (avx512f)"));
     }
@@ -110,8 +117,7 @@ CaseResult summarize_case(const Problem& p, int threads, bool cold,
     r.contenders.push_back(std::move(c));
   }
   if (r.bnorm_us) {
-    const double gbs = r.bytes / (*r.bnorm_us * 1e-6) / 1e9;
-    r.pct_of_stream = 100.0 * gbs / stream_scale_gbs(stream, threads);
+    r.pct_of_stream = 100.0 * gb_per_s(r.bytes, *r.bnorm_us) / stream_scale_gbs(stream, threads);
   }
   return r;
 }
@@ -150,15 +156,13 @@ BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
     }
   }
 
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch run_time;
   for (const Shape& shape : o.shapes) {
     for (Layout layout : shape.layouts()) {
       for (Op op : o.ops) {
         if (log) {
-          const double elapsed =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          *log << fmt::format("[{:5.0f} s] {} {} {}\n", elapsed, shape.name, layout_name(layout),
-                              to_string(op));
+          *log << fmt::format("[{:5.0f} s] {} {} {}\n", run_time.seconds(), shape.name,
+                              layout_name(layout), to_string(op));
           log->flush();
         }
         const Problem problem = make_problem(shape, layout, op);

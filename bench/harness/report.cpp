@@ -108,6 +108,7 @@ void print_table(const BenchReport& report, std::ostream& out) {
 
 nlohmann::json to_json(const BenchReport& report) {
   nlohmann::json j;
+  j["build"] = BNORM_BENCH_BUILD_TYPE;  // a Debug build's numbers are not results
   j["reps"] = report.reps;
   j["cold_mib"] = report.cold_mib;
   j["bytes_per_element"] = {{"forward", 8}, {"backward", 12}};

@@ -22,8 +22,9 @@ struct BenchOptions {
   int cold_mib = 128;
   size_t stream_bytes = size_t{256} << 20;  // each of STREAM's three arrays
   int stream_reps = 10;
-  std::string python;        // interpreter for the PyTorch worker
-  std::string torch_worker;  // torch_worker.py
+  std::string python;  // interpreter for the PyTorch worker
+  std::string
+      torch_worker;  // torch_worker.py; empty: found next to the program (find_torch_worker)
   bool with_torch = true;
   bool with_onednn = true;
 };

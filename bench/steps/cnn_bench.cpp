@@ -1,10 +1,10 @@
 // Times SGD steps of the paper suite's small CNN (E3: conv3x3(16)-pool-conv3x3(32)-pool-FC(100)-
 // FC(10) on 28x28 inputs, ReLU, batch 60, SGD with momentum), with or without BN before each ReLU,
-// at a given thread count. Prints one JSON line; scripts/bench_cnn runs it next to
-// bench/cnn/cnn_steps.py (the same network in PyTorch).
+// at a given thread count. Prints one JSON line; bench/scripts/run_steps.py runs it next to
+// bench/torch/cnn_steps.py (the same network in PyTorch).
 //   bnorm_cnn_bench [--bn 0|1] [--threads T] [--steps N] [--warmup W] [--batch B]
 //                   [--max-seconds S]
-// The harness (random batches, timing, output) is bench/steps/step_bench.hpp.
+// The harness (random batches, timing, output) is bench/harness/step_bench.hpp.
 #include "nn/conv/cnn.hpp"
 #include "step_bench.hpp"
 

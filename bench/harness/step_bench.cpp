@@ -1,8 +1,7 @@
-// The SGD-step benchmark harness (see step_bench.hpp).
+// The SGD-step timer of the benchmark harness (see step_bench.hpp).
 #include "step_bench.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -14,6 +13,7 @@
 #include "bnorm/error.hpp"
 #include "nn/threads.hpp"
 #include "optim/classifier_trainer.hpp"
+#include "timer.hpp"
 
 namespace bnorm::bench {
 namespace {
@@ -80,17 +80,14 @@ int run(const Args& args, const StepBenchSpec& spec) {
     }
   };
   train(args.warmup);
-  const auto start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  const Stopwatch watch;
   int64_t timed = 0;
-  while (timed < args.steps && (args.max_seconds <= 0.0 || elapsed() < args.max_seconds)) {
+  while (timed < args.steps && (args.max_seconds <= 0.0 || watch.seconds() < args.max_seconds)) {
     const int64_t chunk = std::min(spec.chunk, args.steps - timed);
     train(chunk);
     timed += chunk;
   }
-  const double seconds = elapsed();
+  const double seconds = watch.seconds();
   std::printf(
       "{\"impl\": \"bnorm\", \"model\": \"%s\", \"bn\": %s, \"threads\": %d, \"batch\": %lld, "
       "\"steps\": %lld, \"seconds\": %.6f, \"steps_per_s\": %.2f, \"last_loss\": %.6f}\n",

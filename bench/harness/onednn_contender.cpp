@@ -6,13 +6,13 @@
 //    check; shown, but not an anchor), nhwc already is the best and is not repeated.
 // oneDNN keeps no running statistics; its 2.6 backward wants the shift argument even unused.
 // Built without oneDNN, the contender reports itself missing.
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
 
 #include "cold_cache.hpp"
 #include "contender.hpp"
+#include "timer.hpp"
 
 #ifdef BNORM_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -142,11 +142,7 @@ class OneDnnContender final : public Contender {
   }
 
   double run_us(bool cold) override {
-    if (cold) sink_ += flusher_.flush();
-    const auto start = std::chrono::steady_clock::now();
-    execute();
-    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-        .count();
+    return time_call_us([&] { execute(); }, cold ? &flusher_ : nullptr);
   }
 
   void release() override {
@@ -201,7 +197,6 @@ class OneDnnContender final : public Contender {
   dnnl::primitive primitive_;
   std::string impl_;
   CacheFlusher flusher_;
-  double sink_ = 0.0;
 };
 
 #endif

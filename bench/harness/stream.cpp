@@ -6,21 +6,15 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
 
 #include "bnorm/error.hpp"
+#include "stats.hpp"
+#include "timer.hpp"
 
 namespace bnorm::bench {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
   const auto n = static_cast<int64_t>(array_bytes / sizeof(double));
@@ -44,25 +38,25 @@ StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
 
   double best_copy = 1e30, best_scale = 1e30, best_triad = 1e30, best_scale_nt = 1e30;
   for (int r = 0; r < reps; ++r) {
-    auto t = std::chrono::steady_clock::now();
+    Stopwatch t;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < n; ++i) pc[i] = pa[i];
-    best_copy = std::min(best_copy, seconds_since(t));
+    best_copy = std::min(best_copy, t.seconds());
 
-    t = std::chrono::steady_clock::now();
+    t = Stopwatch();
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < n; ++i) pb[i] = s * pc[i];
-    best_scale = std::min(best_scale, seconds_since(t));
+    best_scale = std::min(best_scale, t.seconds());
 
-    t = std::chrono::steady_clock::now();
+    t = Stopwatch();
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
-    best_triad = std::min(best_triad, seconds_since(t));
+    best_triad = std::min(best_triad, t.seconds());
 
     // Scale again, written around the caches, with factor 2 instead of 3 so that the check below
     // sees whether it ran (the next round's scale overwrites b). Pairs of doubles from pb's
     // 16-byte aligned start (new double[] is).
-    t = std::chrono::steady_clock::now();
+    t = Stopwatch();
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(static) nowait
@@ -72,7 +66,7 @@ StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
       _mm_sfence();  // each thread orders its own streaming stores before the region ends
     }
     if (n % 2 != 0) pb[n - 1] = 2.0 * pc[n - 1];
-    best_scale_nt = std::min(best_scale_nt, seconds_since(t));
+    best_scale_nt = std::min(best_scale_nt, t.seconds());
   }
 
   // After r rounds from a = 1: c = a, b = 3a, a = b + 3c = 6a, b = 2c, so a = 6^r and
@@ -90,10 +84,10 @@ StreamResult measure_stream(int threads, size_t array_bytes, int reps) {
   const double bytes = static_cast<double>(n) * sizeof(double);
   return {.threads = threads,
           .array_bytes = array_bytes,
-          .copy_gbs = 2 * bytes / best_copy / 1e9,
-          .scale_gbs = 2 * bytes / best_scale / 1e9,
-          .triad_gbs = 3 * bytes / best_triad / 1e9,
-          .scale_nt_gbs = 2 * bytes / best_scale_nt / 1e9};
+          .copy_gbs = gb_per_s(2 * bytes, best_copy * 1e6),
+          .scale_gbs = gb_per_s(2 * bytes, best_scale * 1e6),
+          .triad_gbs = gb_per_s(3 * bytes, best_triad * 1e6),
+          .scale_nt_gbs = gb_per_s(2 * bytes, best_scale_nt * 1e6)};
 }
 
 }  // namespace bnorm::bench

@@ -1,21 +1,17 @@
 #!/usr/bin/python3
 """Times SGD steps of the paper suite's small CNN in PyTorch, the counterpart of bnorm_cnn_bench.
 
-Usage: /usr/bin/python3 bench/cnn/cnn_steps.py [--bn 0|1] [--threads T] [--steps N]
+Usage: /usr/bin/python3 bench/torch/cnn_steps.py [--bn 0|1] [--threads T] [--steps N]
            [--warmup W] [--batch B] [--max-seconds S]
 conv3x3(16, pad 1) - [BN] - ReLU - maxpool2 - conv3x3(32, pad 1) - [BN] - ReLU - maxpool2 -
 flatten - Linear(1568, 100) - [BN] - ReLU - Linear(100, 10); conv and Linear without bias before a
 BN. Softmax cross-entropy, torch.optim.SGD with momentum 0.9. The harness (random batches,
-timing, the JSON line) is bench/steps/torch_steps.py.
+timing, the JSON line) is torch_steps.py, next to this file.
 """
-
-import os
-import sys
 
 from torch import nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "steps"))
-import torch_steps  # noqa: E402
+import torch_steps  # next to this file, so on sys.path when run as a script
 
 
 def build(bn):

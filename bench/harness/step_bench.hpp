@@ -1,6 +1,7 @@
-// The harness the SGD-step benchmarks share (bench/mlp, bench/cnn): options, a fixed pool of random
-// batches cycled so data loading is not timed, the warm-up, the timed loop and the JSON line that
-// scripts/bench_steps reads. Each benchmark names its network and defaults in a StepBenchSpec.
+// The harness's SGD-step timer, for the step benchmarks (bench/steps): options, a fixed pool of
+// random batches cycled so data loading is not timed, the warm-up, the timed loop and the JSON line
+// that bench/scripts/run_steps.py reads. Each benchmark names its network and defaults in a
+// StepBenchSpec.
 //   <program> [--bn 0|1] [--threads T] [--steps N] [--warmup W] [--batch B] [--max-seconds S]
 #pragma once
 

@@ -1,5 +1,5 @@
-"""The PyTorch side of the SGD-step benchmarks (bench/mlp/mlp_steps.py, bench/cnn/cnn_steps.py),
-the counterpart of bench/steps/step_bench.cpp: options, a fixed pool of random batches cycled so
+"""The PyTorch side of the SGD-step benchmarks (mlp_steps.py, cnn_steps.py next to it), the
+counterpart of bench/harness/step_bench.cpp: options, a fixed pool of random batches cycled so
 data loading is not timed, the warm-up, the timed loop and one JSON line.
 
     [--bn 0|1] [--threads T] [--steps N] [--warmup W] [--batch B] [--max-seconds S]

@@ -13,8 +13,9 @@ namespace bnorm::bench {
 // spread, bnorm's speed-up over each and its % of STREAM.
 void print_table(const BenchReport& report, std::ostream& out);
 
-// {"stream": [...], "contenders": [...], "rows": [{shape, layout, op, threads, cache, bnorm_us,
-// torch_us, onednn_us, best_anchor_us, pct_of_stream, ...}]}. Unmeasured values are null.
+// {"build": "Release", "reps", "cold_mib", "stream": [...], "contenders": [...], "rows": [{shape,
+// layout, op, threads, cache, bnorm_us, torch_us, onednn_us, best_anchor_us, pct_of_stream, ...}]}.
+// Unmeasured values are null.
 nlohmann::json to_json(const BenchReport& report);
 
 // Writes to_json(report) to path; throws bnorm::Error naming the file when it cannot.

@@ -18,4 +18,7 @@ struct TimingSummary {
 TimingSummary summarize(std::vector<double> samples_us);
 double quantile(const std::vector<double>& sorted, double q);
 
+// Bandwidth in GB/s (1e9 bytes per second) of `bytes` moved in `us` microseconds.
+inline double gb_per_s(double bytes, double us) { return bytes / (us * 1e3); }
+
 }  // namespace bnorm::bench

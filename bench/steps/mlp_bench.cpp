@@ -1,9 +1,10 @@
 // Times SGD steps of the paper's MNIST network (784 -> 100 -> 100 -> 100 -> 10, sigmoid, batch 60,
 // SGD with momentum) with or without BN before each sigmoid, at a given thread count. Prints one
-// JSON line; scripts/bench_mlp runs it next to bench/mlp/mlp_steps.py (the same in PyTorch).
+// JSON line; bench/scripts/run_steps.py runs it next to bench/torch/mlp_steps.py (the same in
+// PyTorch).
 //   bnorm_mlp_bench [--bn 0|1] [--threads T] [--steps N] [--warmup W] [--batch B]
 //                   [--max-seconds S]
-// The harness (random batches, timing, output) is bench/steps/step_bench.hpp.
+// The harness (random batches, timing, output) is bench/harness/step_bench.hpp.
 #include <utility>
 
 #include "nn/mlp.hpp"
