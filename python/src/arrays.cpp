@@ -30,14 +30,15 @@ template <typename E>
 E parse_enum(const py::handle& v, std::string_view op, std::string_view what,
              std::initializer_list<std::pair<std::string_view, E>> names) {
   std::string choices;
-  for (const auto& [name, value] : names) choices += (choices.empty() ? "'" : ", '") + std::string(name) + "'";
+  for (const auto& [name, value] : names)
+    choices += (choices.empty() ? "'" : ", '") + std::string(name) + "'";
   if (py::isinstance<py::str>(v)) {
     const auto s = v.cast<std::string>();
     for (const auto& [name, value] : names) {
       if (s == name) return value;
     }
-    fail_value(op, "expected " + std::string(what) + " to be one of " + choices + ", got '" + s +
-                       "'");
+    fail_value(op,
+               "expected " + std::string(what) + " to be one of " + choices + ", got '" + s + "'");
   }
   try {
     return v.cast<E>();
@@ -59,14 +60,14 @@ void fail_type(std::string_view op, const std::string& what) {
 
 DType dtype_of(const py::handle& x, std::string_view op, std::string_view name) {
   if (!py::isinstance<py::array>(x)) {
-    fail_type(op, "expected " + std::string(name) + " to be a numpy array of float32 or float64, got " +
-                      dtype_string(x));
+    fail_type(op, "expected " + std::string(name) +
+                      " to be a numpy array of float32 or float64, got " + dtype_string(x));
   }
   const auto dt = py::reinterpret_borrow<py::array>(x).dtype();
   if (dt.equal(py::dtype::of<float>())) return DType::kFloat32;
   if (dt.equal(py::dtype::of<double>())) return DType::kFloat64;
-  fail_type(op, "expected " + std::string(name) + " of dtype float32 or float64, got " +
-                    dtype_string(x));
+  fail_type(
+      op, "expected " + std::string(name) + " of dtype float32 or float64, got " + dtype_string(x));
 }
 
 TensorDesc desc_of(const py::array& x, Layout layout) {
@@ -101,8 +102,8 @@ py::array_t<T> input_array(const py::handle& a, std::string_view op, std::string
   }
   const auto arr = py::reinterpret_borrow<py::array>(a);
   if (arr.dtype().kind() != 'f') {
-    fail_type(op, "expected " + std::string(name) + " of a floating dtype (float32 or float64), got " +
-                      dtype_string(a));
+    fail_type(op, "expected " + std::string(name) +
+                      " of a floating dtype (float32 or float64), got " + dtype_string(a));
   }
   // A C-contiguous array of T passes through; anything else is copied into one.
   return py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(arr);
@@ -114,8 +115,8 @@ std::span<const T> channel_input(const py::handle& a, py::array_t<T>* keep, std:
   if (a.is_none()) return {};
   *keep = input_array<T>(a, op, name);
   if (keep->ndim() != 1) {
-    fail_value(op, "expected " + std::string(name) + " to be 1-D (one value per channel), got shape " +
-                       shape_string(*keep));
+    fail_value(op, "expected " + std::string(name) +
+                       " to be 1-D (one value per channel), got shape " + shape_string(*keep));
   }
   return const_span(*keep);
 }
@@ -163,9 +164,10 @@ py::dtype moments_dtype() {
 py::array moments_output(const py::handle& out, py::ssize_t c, std::string_view op) {
   const auto dt = moments_dtype();
   if (out.is_none()) return py::array(dt, std::vector<py::ssize_t>{c});
-  if (!py::isinstance<py::array>(out) || !py::reinterpret_borrow<py::array>(out).dtype().equal(dt)) {
-    fail_type(op, "expected moments to be an array of bnorm.moments_dtype, got " +
-                      dtype_string(out));
+  if (!py::isinstance<py::array>(out) ||
+      !py::reinterpret_borrow<py::array>(out).dtype().equal(dt)) {
+    fail_type(op,
+              "expected moments to be an array of bnorm.moments_dtype, got " + dtype_string(out));
   }
   auto arr = py::reinterpret_borrow<py::array>(out);
   if (arr.ndim() != 1 || arr.shape(0) != c || !(arr.flags() & py::array::c_style) ||
@@ -179,8 +181,10 @@ py::array moments_output(const py::handle& out, py::ssize_t c, std::string_view 
 std::span<const Moments> moments_input(const py::handle& a, py::array* keep, std::string_view op) {
   const auto dt = moments_dtype();
   if (!py::isinstance<py::array>(a) || !py::reinterpret_borrow<py::array>(a).dtype().equal(dt)) {
-    fail_type(op, "expected moments as an array of bnorm.moments_dtype (what forward_train "
-                  "returns), got " + dtype_string(a));
+    fail_type(op,
+              "expected moments as an array of bnorm.moments_dtype (what forward_train "
+              "returns), got " +
+                  dtype_string(a));
   }
   auto arr = py::reinterpret_borrow<py::array>(a);
   if (arr.ndim() != 1) {
@@ -199,9 +203,10 @@ Layout parse_layout(const py::handle& v, std::string_view op) {
 }
 
 Backend parse_backend(const py::handle& v, std::string_view op) {
-  return parse_enum<Backend>(
-      v, op, "backend",
-      {{"auto", Backend::kAuto}, {"reference", Backend::kReference}, {"optimized", Backend::kOptimized}});
+  return parse_enum<Backend>(v, op, "backend",
+                             {{"auto", Backend::kAuto},
+                              {"reference", Backend::kReference},
+                              {"optimized", Backend::kOptimized}});
 }
 
 Activation parse_activation(const py::handle& v, std::string_view op) {
@@ -224,7 +229,7 @@ Mode parse_mode(const py::handle& v, std::string_view op) {
                            {"frozen", Mode::kFrozen}});
 }
 
-#define BNORM_PY_INSTANTIATE(T)                                                                \
+#define BNORM_PY_INSTANTIATE(T)                                                                  \
   template py::array_t<T> input_array<T>(const py::handle&, std::string_view, std::string_view); \
   template std::span<const T> channel_input<T>(const py::handle&, py::array_t<T>*,               \
                                                std::string_view, std::string_view);              \

@@ -43,8 +43,7 @@ void check_module_dtype(const py::handle& x, std::string_view op, std::string_vi
   const DType want = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
   if (dtype_of(x, op, name) != want) {
     fail_type(op, "expected " + std::string(name) + " of dtype " + std::string(dtype_name<T>()) +
-                      " (the module's dtype), got " +
-                      py::str(x.attr("dtype")).cast<std::string>());
+                      " (the module's dtype), got " + py::str(x.attr("dtype")).cast<std::string>());
   }
 }
 
@@ -114,8 +113,8 @@ void bind_batch_norm(py::module_& m) {
                           "(train, batch_stats, inference, frozen) on numpy arrays of one dtype.")
       .def(py::init([](int64_t num_features, double eps, const py::object& momentum, bool affine,
                        bool track_running_stats, const py::handle& layout,
-                       const py::handle& backend, const py::handle& activation,
-                       bool check_finite, bool gradient_through_stats, const py::object& dtype) {
+                       const py::handle& backend, const py::handle& activation, bool check_finite,
+                       bool gradient_through_stats, const py::object& dtype) {
              constexpr std::string_view op = "BatchNorm";
              BatchNormOptions o{.num_features = num_features,
                                 .eps = eps,
@@ -139,9 +138,9 @@ void bind_batch_norm(py::module_& m) {
            }),
            arg("num_features"), py::kw_only(), arg("eps") = 1e-5, arg("momentum") = 0.1,
            arg("affine") = true, arg("track_running_stats") = true,
-           arg("layout") = "channels_first", arg("backend") = "auto",
-           arg("activation") = "none", arg("check_finite") = false,
-           arg("gradient_through_stats") = true, arg("dtype") = "float32")
+           arg("layout") = "channels_first", arg("backend") = "auto", arg("activation") = "none",
+           arg("check_finite") = false, arg("gradient_through_stats") = true,
+           arg("dtype") = "float32")
       .def("forward", &forward, arg("x"), arg("mode") = "train", py::kw_only(),
            arg("out") = py::none(),
            "y = BN(x) in `mode`; x in the module's layout and dtype. Saves what backward needs.")
@@ -173,8 +172,8 @@ void bind_batch_norm(py::module_& m) {
           [](PyBatchNorm& m) {
             return m.visit([](auto& bn) {
               const auto s = bn.batch_moments();
-              py::array out(moments_dtype(), std::vector<py::ssize_t>{
-                                                 static_cast<py::ssize_t>(s.size())});
+              py::array out(moments_dtype(),
+                            std::vector<py::ssize_t>{static_cast<py::ssize_t>(s.size())});
               std::copy(s.begin(), s.end(), static_cast<Moments*>(out.mutable_data()));
               return out;
             });
@@ -182,14 +181,16 @@ void bind_batch_norm(py::module_& m) {
           "Moments [C] (moments_dtype) of the last forward in a batch mode (a copy).")
       .def("inference_affine",
            [](PyBatchNorm& m) { return m.visit([](auto& bn) { return bn.inference_affine(); }); })
-      .def("begin_population_estimate",
-           [](PyBatchNorm& m) { m.visit([](auto& bn) { bn.begin_population_estimate(); }); },
-           "Algorithm 2: from now on forward(mode='batch_stats') records batch moments.")
-      .def("end_population_estimate",
-           [](PyBatchNorm& m) {
-             return m.visit([](auto& bn) { return bn.end_population_estimate(); });
-           },
-           "Sets the running statistics to the recorded batches' averages; returns their count.")
+      .def(
+          "begin_population_estimate",
+          [](PyBatchNorm& m) { m.visit([](auto& bn) { bn.begin_population_estimate(); }); },
+          "Algorithm 2: from now on forward(mode='batch_stats') records batch moments.")
+      .def(
+          "end_population_estimate",
+          [](PyBatchNorm& m) {
+            return m.visit([](auto& bn) { return bn.end_population_estimate(); });
+          },
+          "Sets the running statistics to the recorded batches' averages; returns their count.")
       .def_property_readonly("dtype",
                              [](const PyBatchNorm& m) {
                                return m.is_float32() ? py::dtype::of<float>()

@@ -114,15 +114,16 @@ py::tuple backward_impl(const BackwardArgs& a) {
   }
   {
     py::gil_scoped_release release;
-    batch_norm_backward<T>(const_span(x), const_span(dy), desc, mean, invstd, gamma, stats,
-                           dx_span, dgamma_span, dbeta_span, backend, activation, beta);
+    batch_norm_backward<T>(const_span(x), const_span(dy), desc, mean, invstd, gamma, stats, dx_span,
+                           dgamma_span, dbeta_span, backend, activation, beta);
   }
   return py::make_tuple(dx, dgamma, dbeta);
 }
 
 template <typename T>
 void update_running_stats_impl(const py::handle& moments_in, double factor,
-                               const py::handle& running_mean_in, const py::handle& running_var_in) {
+                               const py::handle& running_mean_in,
+                               const py::handle& running_var_in) {
   constexpr std::string_view op = "update_running_stats";
   py::array moments_keep;
   const auto moments = moments_input(moments_in, &moments_keep, op);
@@ -149,9 +150,8 @@ template <typename T>
 void fold_impl(const AffineMap& map, const py::handle& weight_in, const py::handle& bias_in) {
   constexpr std::string_view op = "fold_into_preceding";
   const auto w = py::reinterpret_borrow<py::array>(weight_in);
-  auto weight =
-      output_array<T>(weight_in, std::vector<py::ssize_t>(w.shape(), w.shape() + w.ndim()), op,
-                      "weight");
+  auto weight = output_array<T>(
+      weight_in, std::vector<py::ssize_t>(w.shape(), w.shape() + w.ndim()), op, "weight");
   const auto b = py::reinterpret_borrow<py::array>(bias_in);
   if (!py::isinstance<py::array>(bias_in)) fail_type(op, "expected bias to be a numpy array");
   auto bias = output_array<T>(bias_in, std::vector<py::ssize_t>(b.shape(), b.shape() + b.ndim()),
@@ -160,7 +160,7 @@ void fold_impl(const AffineMap& map, const py::handle& weight_in, const py::hand
 }
 
 // Calls f<float> or f<double> by the dtype of `x`.
-#define BNORM_PY_DISPATCH(x, op, name, call)                               \
+#define BNORM_PY_DISPATCH(x, op, name, call) \
   (dtype_of(x, op, name) == DType::kFloat32 ? call<float> : call<double>)
 
 }  // namespace
@@ -199,10 +199,10 @@ void bind_functional(py::module_& m) {
          const py::handle& layout, const py::handle& dx, const py::handle& dgamma,
          const py::handle& dbeta, bool compute_dx, bool compute_dgamma, bool compute_dbeta,
          const py::handle& activation, const py::handle& beta, const py::handle& backend) {
-        const BackwardArgs a{x,          dy,         mean,          invstd,         gamma,
-                             stats_gradient, layout, dx,            dgamma,         dbeta,
-                             compute_dx, compute_dgamma, compute_dbeta, activation, beta,
-                             backend};
+        const BackwardArgs a{
+            x,    dy,     mean,  invstd,     gamma,          stats_gradient, layout,
+            dx,   dgamma, dbeta, compute_dx, compute_dgamma, compute_dbeta,  activation,
+            beta, backend};
         return BNORM_PY_DISPATCH(x, "batch_norm_backward", "x", backward_impl)(a);
       },
       arg("x"), arg("dy"), arg("mean"), arg("invstd"), arg("gamma") = py::none(), py::kw_only(),
@@ -217,7 +217,8 @@ void bind_functional(py::module_& m) {
       [](const py::handle& moments, double factor, const py::handle& running_mean,
          const py::handle& running_var) {
         BNORM_PY_DISPATCH(running_mean, "update_running_stats", "running_mean",
-                          update_running_stats_impl)(moments, factor, running_mean, running_var);
+                          update_running_stats_impl)
+        (moments, factor, running_mean, running_var);
       },
       arg("moments"), arg("factor"), arg("running_mean"), arg("running_var"),
       "PyTorch's running-statistics update, in place: running = (1 - factor) * running + "
@@ -247,13 +248,12 @@ void bind_functional(py::module_& m) {
         const py::dtype dt = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
         const bool f32 = dt.equal(py::dtype::of<float>());
         if (!f32 && !dt.equal(py::dtype::of<double>())) {
-          fail_type(op, "expected dtype float32 or float64, got " + dt.attr("name").cast<std::string>());
+          fail_type(
+              op, "expected dtype float32 or float64, got " + dt.attr("name").cast<std::string>());
         }
         const TensorDesc desc = desc_of_shape(shape, parse_layout(layout, op));
         const Backend b = parse_backend(backend, op);
-        return f32
-                   ? selected_kernel_name<float>(desc, b)
-                   : selected_kernel_name<double>(desc, b);
+        return f32 ? selected_kernel_name<float>(desc, b) : selected_kernel_name<double>(desc, b);
       },
       arg("shape"), arg("dtype") = "float32", arg("layout") = "channels_first",
       arg("backend") = "auto", "The kernel implementation a problem of this shape runs on.");

@@ -37,7 +37,9 @@ void bind_types(py::module_& m) {
       .value("frozen", Mode::kFrozen);
 
   py::class_<Moments>(m, "Moments", "Mergeable batch statistics (count, mean, M2).")
-      .def(py::init([](int64_t count, double mean, double m2) { return Moments{count, mean, m2}; }),
+      .def(py::init([](int64_t count, double mean, double m2) {
+             return Moments{count, mean, m2};
+           }),
            py::arg("count") = 0, py::arg("mean") = 0.0, py::arg("m2") = 0.0)
       .def_readwrite("count", &Moments::count)
       .def_readwrite("mean", &Moments::mean)
@@ -77,8 +79,9 @@ void bind_types(py::module_& m) {
       py::arg("values"), "Moments of all values of an array, in float64, two passes.");
 
   py::class_<AffineMap>(m, "AffineMap", "Inference as y = scale * x + shift per channel.")
-      .def_property_readonly("scale",
-                             [](const AffineMap& a) { return py::array_t<double>(a.scale.size(), a.scale.data()); })
+      .def_property_readonly(
+          "scale",
+          [](const AffineMap& a) { return py::array_t<double>(a.scale.size(), a.scale.data()); })
       .def_property_readonly("shift", [](const AffineMap& a) {
         return py::array_t<double>(a.shift.size(), a.shift.data());
       });
