@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn results
+.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn bench-torch results
 
 all: build
 
@@ -38,6 +38,13 @@ bench-mlp: build
 # Steps/s of the small CNN of `bnorm paper`, bnorm vs PyTorch (build/release/bench-cnn.json).
 bench-cnn: build
 	bench/scripts/run_steps.py --model cnn --build $(BUILD)
+
+# torch.nn.BatchNorm2d vs bnorm.torch.BatchNorm2d and a resnet18 step (build/<preset>/bench-torch.json;
+# docs/python.md). Extra options: BENCH_TORCH_ARGS=--reps 3
+BENCH_TORCH_ARGS ?=
+bench-torch: build
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 bench/torch/bnorm_torch_vs_native.py \
+	  --json $(BUILD)/bench-torch.json $(BENCH_TORCH_ARGS)
 
 # The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
 # build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...

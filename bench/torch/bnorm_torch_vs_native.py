@@ -1,0 +1,146 @@
+"""Native torch.nn.BatchNorm2d against bnorm.torch.BatchNorm2d, interleaved in one process: the
+conv shapes of `bnorm bench`, NCHW and channels_last, 1 and 2 threads, training forward+backward
+and eval forward; the Python layer's cost over the bare binding call; and a resnet18 training
+step (forward, backward, SGD) at 112x112, batch 16, native vs converted, with BN's share of the
+step (the step minus the same step with every BatchNorm an identity). Prints a table and writes
+one JSON row per measurement (--json). Run with make bench-torch (see docs/python.md)."""
+
+import argparse
+import copy
+import json
+import statistics
+import time
+
+import torch
+
+import bnorm
+import bnorm.torch as bt
+
+SHAPES = [(32, 64, 56, 56), (64, 256, 14, 14), (64, 128, 56, 56)]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(fns, reps, warmup=1):
+    """Median seconds of each function, calls alternating A B A B (order flipped each rep) so
+    that both see the same machine state."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
+    for r in range(reps):
+        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            times[i].append(timed(fns[i]))
+    return [statistics.median(t) for t in times]
+
+
+def bn_case(shape, channels_last, train):
+    """A zero-argument function per implementation running one BN call (and its backward)."""
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(shape).to(memory_format=fmt).requires_grad_(train)
+    dy = torch.randn(shape).to(memory_format=fmt)
+    fns = []
+    for cls in (torch.nn.BatchNorm2d, bt.BatchNorm2d):
+        m = cls(shape[1]).train(train)
+        if train:
+            def fn(m=m):
+                x.grad = None
+                m.weight.grad = m.bias.grad = None
+                m(x).backward(dy)
+        else:
+            def fn(m=m):
+                with torch.no_grad():
+                    m(x)
+        fns.append(fn)
+    return fns
+
+
+def python_layer_case(shape):
+    """bnorm.torch's training forward against the binding's forward_train on the same memory.
+    Both allocate their output, so the difference is the Python layer, not page faults."""
+    x = torch.randn(shape)
+    m = bt.BatchNorm2d(shape[1])
+    xn, w, b = x.numpy(), m.weight.detach().numpy(), m.bias.detach().numpy()
+
+    def module():
+        with torch.no_grad():
+            m(x)
+
+    def binding():
+        bnorm.forward_train(xn, w, b, 1e-5)
+    return [binding, module]
+
+
+def resnet_case():
+    import torchvision
+    torch.manual_seed(0)
+    native = torchvision.models.resnet18(num_classes=10)
+    converted = bt.convert(copy.deepcopy(native))
+    identity = copy.deepcopy(native)
+    for name, mod in list(identity.named_modules()):
+        for child_name, child in list(mod.named_children()):
+            if isinstance(child, torch.nn.BatchNorm2d):
+                setattr(mod, child_name, torch.nn.Identity())
+    x, target = torch.randn(16, 3, 112, 112), torch.randint(0, 10, (16,))
+    fns = []
+    for model in (native, converted, identity):
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+        def step(model=model, opt=opt):
+            loss = torch.nn.functional.cross_entropy(model(x), target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        fns.append(step)
+    return fns
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=5, help="timed calls per implementation")
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--resnet-reps", type=int, default=3)
+    p.add_argument("--no-resnet", action="store_true")
+    p.add_argument("--json", help="write the rows to this file")
+    args = p.parse_args()
+    rows = []
+
+    def emit(row):
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    for threads in [int(t) for t in args.threads.split(",")]:
+        torch.set_num_threads(threads)  # bnorm's OpenMP kernels follow it (same libgomp)
+        for shape in SHAPES:
+            for cl in (False, True):
+                for train in (True, False):
+                    native, mine = interleaved(bn_case(shape, cl, train), args.reps)
+                    emit({"bench": "bn2d", "shape": "x".join(map(str, shape)),
+                          "layout": "channels_last" if cl else "nchw", "threads": threads,
+                          "mode": "train fwd+bwd" if train else "eval fwd",
+                          "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
+                          "speedup": native / mine})
+        binding, module = interleaved(python_layer_case(SHAPES[0]), args.reps)
+        emit({"bench": "python_layer", "shape": "x".join(map(str, SHAPES[0])),
+              "threads": threads, "binding_ms": binding * 1e3, "module_ms": module * 1e3,
+              "overhead": module / binding - 1})
+        if not args.no_resnet:
+            native, mine, identity = interleaved(resnet_case(), args.resnet_reps)
+            emit({"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
+                  "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
+                  "no_bn_ms": identity * 1e3, "speedup": native / mine,
+                  "bn_share_native": (native - identity) / native,
+                  "bn_share_bnorm": (mine - identity) / mine})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""BatchNorm1d/2d/3d that run bnorm's kernels, as subclasses of torch.nn's own classes (same
+constructor, parameters, buffers and state_dict; isinstance checks still hold), and convert(),
+which turns torch.nn's BatchNorm modules of a model into them in place."""
+
+import torch
+
+from bnorm.torch.function import batch_norm
+
+
+class _BnormForward:
+    """torch.nn's _BatchNorm.forward with the computation replaced by bnorm's batch_norm."""
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        # As torch: momentum None is the cumulative average, 1 / num_batches_tracked.
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        use_batch_stats = self.training or (self.running_mean is None and
+                                            self.running_var is None)
+        keep_stats = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if keep_stats else None,
+                          self.running_var if keep_stats else None, self.weight, self.bias,
+                          use_batch_stats, factor, self.eps)
+
+
+class BatchNorm1d(_BnormForward, torch.nn.BatchNorm1d):
+    """torch.nn.BatchNorm1d on bnorm's kernels: (N, C) or (N, C, L) inputs."""
+
+
+class BatchNorm2d(_BnormForward, torch.nn.BatchNorm2d):
+    """torch.nn.BatchNorm2d on bnorm's kernels: (N, C, H, W), contiguous or channels_last."""
+
+
+class BatchNorm3d(_BnormForward, torch.nn.BatchNorm3d):
+    """torch.nn.BatchNorm3d on bnorm's kernels: (N, C, D, H, W), contiguous or
+    channels_last_3d."""
+
+
+_REPLACEMENTS = {
+    torch.nn.BatchNorm1d: BatchNorm1d,
+    torch.nn.BatchNorm2d: BatchNorm2d,
+    torch.nn.BatchNorm3d: BatchNorm3d,
+}
+
+
+def convert(model):
+    """Makes every torch.nn.BatchNorm{1,2,3}d in model (model itself included) run on bnorm, in
+    place, and returns model. Each module keeps its identity and state (parameters an optimizer
+    holds, buffers, training flag, hooks): only its class changes, to the bnorm subclass.
+    Subclasses of torch.nn's classes (SyncBatchNorm, user classes) are left alone."""
+    for module in model.modules():
+        replacement = _REPLACEMENTS.get(type(module))
+        if replacement is not None:
+            module.__class__ = replacement
+    return model
