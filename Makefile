@@ -1,6 +1,8 @@
 # The two commands a user needs: `make run` and `make test`. Everything else is optional.
 PRESET ?= release
 BUILD := build/$(PRESET)
+# Parallel build and test jobs: every core unless JOBS=... says otherwise.
+JOBS ?= $(shell nproc)
 
 .PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn bench-torch results
 
@@ -13,20 +15,20 @@ configure: setup
 	@cmake --preset $(PRESET) >/dev/null
 
 build: configure
-	@cmake --build --preset $(PRESET)
+	@cmake --build --preset $(PRESET) -j $(JOBS)
 
 # The main job: Figure 1 of the paper (bnorm fig1 with its defaults); prints where the report is.
 run: build
 	./$(BUILD)/tools/bnorm/bnorm fig1
 
 test: build
-	ctest --preset $(PRESET)
+	ctest --preset $(PRESET) -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: setup
 	@cmake --preset asan-ubsan >/dev/null
-	@cmake --build --preset asan-ubsan
-	ctest --preset asan-ubsan
+	@cmake --build --preset asan-ubsan -j $(JOBS)
+	ctest --preset asan-ubsan -j $(JOBS)
 
 check:
 	scripts/check

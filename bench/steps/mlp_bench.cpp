@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
        .chunk = 10,
        .lr = 0.05,
        .build = [](bool batch_norm) {
-         nn::Mlp mlp = nn::build_mlp({784, 100, 100, 100, 10}, nn::Activation::kSigmoid,
+         nn::Mlp mlp = nn::build_mlp({784, 100, 100, 100, 10}, nn::Nonlinearity::kSigmoid,
                                      batch_norm ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone,
                                      1, {.scheme = nn::InitScheme::kGaussian, .sigma = 0.1});
          return std::move(mlp.net());

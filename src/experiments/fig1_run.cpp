@@ -9,11 +9,10 @@
 #include <string>
 
 #include "bnorm/error.hpp"
-#include "data/batch_iterator.hpp"
 #include "data/binarize.hpp"
 #include "experiments/run_tasks.hpp"
+#include "experiments/training_loop.hpp"
 #include "nn/mlp.hpp"
-#include "nn/progress.hpp"
 #include "nn/threads.hpp"
 #include "optim/classifier_trainer.hpp"
 
@@ -79,65 +78,38 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   std::vector<int64_t> sizes{train.features};
   for (int64_t i = 0; i < kHiddenLayers; ++i) sizes.push_back(kHidden);
   sizes.push_back(data::kNumClasses);
-  nn::Mlp mlp = nn::build_mlp(sizes, nn::Activation::kSigmoid,
+  nn::Mlp mlp = nn::build_mlp(sizes, nn::Nonlinearity::kSigmoid,
                               with_bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone, s.seed,
                               {.scheme = nn::InitScheme::kGaussian, .sigma = s.init_sigma});
   optim::Sgd sgd(mlp.net().parameters(), {.lr = lr, .momentum = s.momentum});
   optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(lr),
                                    {.eval_batch = kEvalBatch});
-  // The same seed gives both networks the same batches in the same order.
-  data::BatchIterator batches(train, s.batch, s.seed, /*binarize=*/false);
-  std::vector<float> x(static_cast<size_t>(s.batch * train.features));
-  std::vector<int32_t> y(static_cast<size_t>(s.batch));
-
+  char label[64];
+  std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
+  // The same seed gives both networks the same batches in the same order; a diverged network
+  // keeps the evaluation steps so that the two tracks line up point by point.
+  const TrainingLoop loop{.steps = s.steps,
+                          .batch = s.batch,
+                          .eval_every = s.eval_every,
+                          .seed = s.seed,
+                          .stop_at_divergence = false,
+                          .show_progress = show_progress,
+                          .label = label,
+                          .plain_progress = !interactive};
   Track t;
-  double loss_sum = 0;
-  int64_t loss_count = 0;
-  auto evaluate = [&](int64_t step) {
-    t.steps.push_back(step);
-    if (t.diverged_at >= 0) {  // a diverged network is recorded at chance-or-worse, not evaluated
+  t.diverged_at = run_training_loop(trainer, train, loop, [&](const EvalPoint& at) {
+    t.steps.push_back(at.step);
+    if (at.diverged) {  // a diverged network is recorded at chance-or-worse, not evaluated
       t.accuracy.push_back(0.0);
       t.loss.push_back(std::nan(""));
       t.input.push_back(t.input.empty() ? Percentiles{} : t.input.back());
-      return;
+    } else {
+      t.accuracy.push_back(trainer.evaluate(test.images, test.labels).accuracy);
+      t.loss.push_back(at.mean_loss);
+      t.input.push_back(probe_percentiles(mlp, s.probe_unit, probe));
     }
-    t.accuracy.push_back(trainer.evaluate(test.images, test.labels).accuracy);
-    t.loss.push_back(loss_count ? loss_sum / static_cast<double>(loss_count) : std::nan(""));
-    t.input.push_back(probe_percentiles(mlp, s.probe_unit, probe));
-    loss_sum = 0;
-    loss_count = 0;
-  };
-
-  std::optional<nn::Progress> progress;
-  if (show_progress) {
-    char label[64];
-    std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
-    nn::ProgressOptions options{.label = label, .total = s.steps};
-    if (!interactive) options.interactive = false;
-    progress.emplace(options);
-  }
-  evaluate(0);
-  for (int64_t step = 1; step <= s.steps; ++step) {
-    if (t.diverged_at < 0) {
-      batches.next_into(x, y);
-      const double loss = trainer.train_step(x, y);
-      if (!std::isfinite(loss)) {
-        t.diverged_at = step;
-      } else {
-        loss_sum += loss;
-        ++loss_count;
-      }
-    }
-    if (step % s.eval_every == 0 || step == s.steps) {
-      evaluate(step);
-      if (progress) {
-        char status[64];
-        std::snprintf(status, sizeof status, "test acc %.2f%%", 100 * t.accuracy.back());
-        progress->update(step, status);
-      }
-    }
-  }
-  if (progress) progress->finish();
+    return t.accuracy.back();
+  });
   return t;
 }
 

@@ -9,8 +9,10 @@
 #include <cmath>
 #include <sstream>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_population.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/conv/cnn.hpp"
 #include "nn/mlp.hpp"
 #include "optim/classifier_trainer.hpp"
@@ -34,7 +36,7 @@ nn::Sequential build(const Net& n, const data::Dataset& train, uint64_t seed) {
         {.input = {.c = 1, .h = side, .w = side}, .batch_norm = true, .seed = seed});
   }
   nn::Mlp mlp = nn::build_mlp({train.features, 100, 100, 100, data::kNumClasses},
-                              nn::Activation::kSigmoid, nn::BnPlacement::kBefore, seed,
+                              nn::Nonlinearity::kSigmoid, nn::BnPlacement::kBefore, seed,
                               {.scheme = nn::InitScheme::kGaussian, .sigma = 0.1});
   return std::move(mlp.net());
 }

@@ -8,7 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/mlp.hpp"
 
 namespace bnorm::experiments {
@@ -33,6 +35,54 @@ void validate_lrs(const std::vector<double>& lrs) {
   }
 }
 
+// Final test accuracy against the learning rate, with and without BN.
+report::Plot final_accuracy_plot(const std::string& act_name, const std::vector<double>& lrs,
+                                 const std::vector<Curve>& base, const std::vector<Curve>& bn) {
+  report::Plot plot{.title = "E2 (" + act_name + "): final test accuracy against learning rate",
+                    .x_label = "learning rate",
+                    .y_label = "final test accuracy",
+                    .log_x = true,
+                    .y_min = 0.0,
+                    .y_max = 1.0};
+  for (const auto* curves : {&base, &bn}) {
+    report::Series series{.label = curves == &bn ? "with BN" : "baseline", .markers = true};
+    for (size_t i = 0; i < lrs.size(); ++i) {
+      series.x.push_back(lrs[i]);
+      // A diverged run is drawn as a gap: it has no accuracy to show.
+      series.y.push_back((*curves)[i].diverged_at >= 0 ? std::nan("") : (*curves)[i].final_acc());
+    }
+    plot.series.push_back(series);
+  }
+  return plot;
+}
+
+// The claim row for one nonlinearity: the verdict's learning rates and every divergence.
+ClaimResult lr_sweep_claim(const std::string& act_name, const std::vector<double>& lrs,
+                           const LrSweepVerdict& v, const std::vector<Curve>& base,
+                           const std::vector<Curve>& bn, int seeds) {
+  std::string diverged;
+  for (size_t i = 0; i < lrs.size(); ++i) {
+    if (base[i].diverged_at >= 0)
+      diverged += " baseline at lr " + fmt("%g", lrs[i]) + " diverged at step " +
+                  std::to_string(base[i].diverged_at) + ";";
+    if (bn[i].diverged_at >= 0)
+      diverged += " BN at lr " + fmt("%g", lrs[i]) + " diverged at step " +
+                  std::to_string(bn[i].diverged_at) + ";";
+  }
+  return ClaimResult{
+      .id = "E2-" + act_name,
+      .claim = "BN enables much higher learning rates (" + act_name + " MLP)",
+      .measured = "largest lr within 2 pp of best: BN " + fmt("%g", v.largest_good_lr_bn) +
+                  ", baseline " + fmt("%g", v.largest_good_lr_baseline) + " (ratio " +
+                  fmt("%.2f", v.good_lr_ratio) + "); best lr BN " + fmt("%g", v.best_lr_bn) +
+                  ", baseline " + fmt("%g", v.best_lr_baseline) + "; BN at lr " +
+                  fmt("%g", v.lr_at_30x) + (v.bn_trains_at_30x ? " trains" : " does not train") +
+                  ";" + diverged,
+      .threshold = "ratio >= 5 and BN trains at the swept lr closest to 30x the baseline's best",
+      .reproduced = v.reproduced(),
+      .seeds = seeds};
+}
+
 }  // namespace
 
 ExperimentResult run_e2_lr_sweep(const PaperSettings& s, const data::Dataset& train,
@@ -49,8 +99,8 @@ ExperimentResult run_e2_lr_sweep(const PaperSettings& s, const data::Dataset& tr
       .id = "E2", .title = "E2: learning-rate sweep (Section 3.3)", .csv_name = "e2_lr_sweep.csv"};
   std::ostringstream csv;
   csv << "activation,model,lr,seed,final_acc,best_acc,diverged_at\n";
-  for (nn::Activation act : {nn::Activation::kSigmoid, nn::Activation::kReLU}) {
-    const std::string act_name = act == nn::Activation::kSigmoid ? "sigmoid" : "relu";
+  for (nn::Nonlinearity act : {nn::Nonlinearity::kSigmoid, nn::Nonlinearity::kReLU}) {
+    const std::string act_name = act == nn::Nonlinearity::kSigmoid ? "sigmoid" : "relu";
     std::vector<Curve> base, bn;
     for (bool with_bn : {false, true}) {
       for (double lr : lrs) {
@@ -78,44 +128,9 @@ ExperimentResult run_e2_lr_sweep(const PaperSettings& s, const data::Dataset& tr
     }
     const LrSweepVerdict v = judge_lr_sweep(lrs, base, bn, kChance);
 
-    report::Plot plot{.title = "E2 (" + act_name + "): final test accuracy against learning rate",
-                      .x_label = "learning rate",
-                      .y_label = "final test accuracy",
-                      .log_x = true,
-                      .y_min = 0.0,
-                      .y_max = 1.0};
-    for (const auto* curves : {&base, &bn}) {
-      report::Series series{.label = curves == &bn ? "with BN" : "baseline", .markers = true};
-      for (size_t i = 0; i < lrs.size(); ++i) {
-        series.x.push_back(lrs[i]);
-        // A diverged run is drawn as a gap: it has no accuracy to show.
-        series.y.push_back((*curves)[i].diverged_at >= 0 ? std::nan("") : (*curves)[i].final_acc());
-      }
-      plot.series.push_back(series);
-    }
-    r.plots.push_back(plot);
+    r.plots.push_back(final_accuracy_plot(act_name, lrs, base, bn));
 
-    std::string diverged;
-    for (size_t i = 0; i < lrs.size(); ++i) {
-      if (base[i].diverged_at >= 0)
-        diverged += " baseline at lr " + fmt("%g", lrs[i]) + " diverged at step " +
-                    std::to_string(base[i].diverged_at) + ";";
-      if (bn[i].diverged_at >= 0)
-        diverged += " BN at lr " + fmt("%g", lrs[i]) + " diverged at step " +
-                    std::to_string(bn[i].diverged_at) + ";";
-    }
-    r.claims.push_back(ClaimResult{
-        .id = "E2-" + act_name,
-        .claim = "BN enables much higher learning rates (" + act_name + " MLP)",
-        .measured = "largest lr within 2 pp of best: BN " + fmt("%g", v.largest_good_lr_bn) +
-                    ", baseline " + fmt("%g", v.largest_good_lr_baseline) + " (ratio " +
-                    fmt("%.2f", v.good_lr_ratio) + "); best lr BN " + fmt("%g", v.best_lr_bn) +
-                    ", baseline " + fmt("%g", v.best_lr_baseline) + "; BN at lr " +
-                    fmt("%g", v.lr_at_30x) + (v.bn_trains_at_30x ? " trains" : " does not train") +
-                    ";" + diverged,
-        .threshold = "ratio >= 5 and BN trains at the swept lr closest to 30x the baseline's best",
-        .reproduced = v.reproduced(),
-        .seeds = seeds});
+    r.claims.push_back(lr_sweep_claim(act_name, lrs, v, base, bn, seeds));
   }
   r.csv = csv.str();
   r.notes.push_back("784-100-100-100-10 MLP, weights N(0, 0.1^2), plain SGD (no momentum), batch " +

@@ -12,7 +12,9 @@
 #include <sstream>
 #include <utility>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
+#include "experiments/paper_text.hpp"
 #include "experiments/run_tasks.hpp"
 #include "nn/conv/cnn.hpp"
 #include "nn/threads.hpp"
@@ -29,24 +31,24 @@ constexpr double kFastDecay = 0.5 * 0.5 * 0.5 * 0.5 * 0.5 * 0.5;
 struct Model {
   std::string name;
   bool bn = false;
-  nn::Activation activation = nn::Activation::kReLU;
+  nn::Nonlinearity activation = nn::Nonlinearity::kReLU;
   double lr_factor = 1;
   bool accelerated = false;  // the paper's recipe for BN: no dropout, L2 / 5, 6x faster decay
 };
 
 std::vector<Model> models() {
-  using nn::Activation;
+  using nn::Nonlinearity;
   return {{.name = "Inception"},
           {.name = "BN-Baseline", .bn = true},
           {.name = "BN-x5", .bn = true, .lr_factor = 5, .accelerated = true},
           {.name = "BN-x30", .bn = true, .lr_factor = 30, .accelerated = true},
           {.name = "BN-x5-Sigmoid",
            .bn = true,
-           .activation = Activation::kSigmoid,
+           .activation = Nonlinearity::kSigmoid,
            .lr_factor = 5,
            .accelerated = true},
           {.name = "Inception-x5", .lr_factor = 5},
-          {.name = "Inception-Sigmoid", .activation = Activation::kSigmoid}};
+          {.name = "Inception-Sigmoid", .activation = Nonlinearity::kSigmoid}};
 }
 
 int64_t image_side(const data::Dataset& d) {
@@ -95,6 +97,96 @@ std::string per_seed_summary(const std::vector<std::vector<Curve>>& runs) {
          std::to_string(seeds) + " seeds";
 }
 
+// One training of model m with this seed (weights and batch order).
+Curve train_model(const Model& m, int seed, const PaperSettings& s, int64_t side, int64_t steps,
+                  bool concurrent, const data::Dataset& train, const data::Dataset& test) {
+  nn::set_num_threads(s.threads);  // per thread: OpenMP's thread count is a per-thread setting
+  const bool sigmoid = m.activation == nn::Nonlinearity::kSigmoid;
+  nn::Sequential net = nn::build_cnn(
+      {.input = {.c = 1, .h = side, .w = side},
+       .activation = m.activation,
+       .batch_norm = m.bn,
+       .dropout = m.accelerated ? 0.0 : kDropout,
+       .init = {.scheme = sigmoid ? nn::InitScheme::kXavierNormal : nn::InitScheme::kHe},
+       .seed = static_cast<uint64_t>(seed)});
+  return train_curve(
+      m.name, net,
+      {.steps = steps,
+       .batch = s.batch,
+       .eval_every = tenth_of_run(steps),
+       .sgd = {.lr = kBaseLr * m.lr_factor,
+               .momentum = kMomentum,
+               .weight_decay = m.accelerated ? kWeightDecay / 5 : kWeightDecay},
+       .decay_over_run = m.accelerated ? kFastDecay : kSlowDecay,
+       .seed = static_cast<uint64_t>(seed),
+       .eval_batch = 250,
+       .show_progress = s.show_progress && !concurrent},  // concurrent bars would overwrite
+      train, test);
+}
+
+// One row per evaluation of every (model, seed) run, and a "nan" row at a divergence.
+std::string runs_csv(const std::vector<Model>& ms, const std::vector<std::vector<Curve>>& runs) {
+  std::ostringstream csv;
+  csv << "model,lr,seed,step,test_acc,diverged_at\n";
+  for (size_t mi = 0; mi < ms.size(); ++mi) {
+    const double lr = kBaseLr * ms[mi].lr_factor;
+    for (size_t si = 0; si < runs[mi].size(); ++si) {
+      const int seed = static_cast<int>(si) + 1;
+      const Curve& c = runs[mi][si];
+      for (size_t i = 0; i < c.steps.size(); ++i)
+        csv << ms[mi].name << ',' << lr << ',' << seed << ',' << c.steps[i] << ',' << c.acc[i]
+            << ',' << c.diverged_at << '\n';
+      if (c.diverged_at >= 0)
+        csv << ms[mi].name << ',' << lr << ',' << seed << ',' << c.diverged_at << ",nan,"
+            << c.diverged_at << '\n';
+    }
+  }
+  return csv.str();
+}
+
+// Every model's seed-mean curve; the models without BN dashed.
+report::Plot accuracy_plot(const std::vector<Curve>& curves) {
+  report::Plot plot{.title = "E3: test accuracy against training steps",
+                    .x_label = "training step",
+                    .y_label = "test accuracy",
+                    .y_min = 0.0,
+                    .y_max = 1.0,
+                    .zoom_late_values = true};
+  for (const Curve& c : curves) {
+    report::Series series = accuracy_series(c, c.name);
+    series.dashed = c.name.rfind("Inception", 0) == 0;
+    plot.series.push_back(std::move(series));
+  }
+  return plot;
+}
+
+// The claim row: the verdict on the seed-mean curves, with the per-seed spread when seeds > 1.
+ClaimResult fig3_claim(const Fig3Verdict& v, const std::vector<Curve>& curves,
+                       const std::vector<std::vector<Curve>>& runs, int seeds) {
+  return ClaimResult{
+      .id = "E3",
+      .claim =
+          "BN networks reach the baseline's accuracy in far fewer steps and train at higher "
+          "learning rates and with sigmoids",
+      .measured =
+          "baseline max " + fmt("%.2f%%", 100 * v.baseline_best) + " at step " +
+          steps_text(v.baseline_steps) + "; BN-Baseline reaches it at " +
+          steps_text(v.bn_baseline_steps) + " (" + fmt("%.2fx", v.speedup_bn_baseline) +
+          " fewer), BN-x5 at " + steps_text(v.bn_x5_steps) + " (" + fmt("%.2fx", v.speedup_bn_x5) +
+          "); Inception-x5 " +
+          (curves[5].diverged_at >= 0 ? "diverged at step " + std::to_string(curves[5].diverged_at)
+                                      : "max " + fmt("%.2f%%", 100 * curves[5].best())) +
+          " (fails: " + (v.baseline_x5_fails ? "yes" : "no") + "); BN-x5-Sigmoid " +
+          gap_text(v.sigmoid_bn_x5_gap_pp) + " the baseline, sigmoid baseline " +
+          gap_text(v.sigmoid_baseline_gap_pp) +
+          (seeds > 1 ? " (seed-mean curves); " + per_seed_summary(runs) : std::string()),
+      .threshold =
+          "BN-Baseline >= 1.5x and BN-x5 >= 3x fewer steps; Inception-x5 diverges or is "
+          ">= 2 pp worse; BN-x5-Sigmoid within 3 pp; sigmoid baseline >= 20 pp worse",
+      .reproduced = v.reproduced(),
+      .seeds = seeds};
+}
+
 }  // namespace
 
 ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
@@ -121,28 +213,7 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
   run_tasks(ms.size() * static_cast<size_t>(seeds), s.jobs, [&](size_t task) {
     const Model& m = ms[task / static_cast<size_t>(seeds)];
     const int seed = static_cast<int>(task % static_cast<size_t>(seeds)) + 1;
-    nn::set_num_threads(s.threads);  // per thread: OpenMP's thread count is a per-thread setting
-    const bool sigmoid = m.activation == nn::Activation::kSigmoid;
-    nn::Sequential net = nn::build_cnn(
-        {.input = {.c = 1, .h = side, .w = side},
-         .activation = m.activation,
-         .batch_norm = m.bn,
-         .dropout = m.accelerated ? 0.0 : kDropout,
-         .init = {.scheme = sigmoid ? nn::InitScheme::kXavierNormal : nn::InitScheme::kHe},
-         .seed = static_cast<uint64_t>(seed)});
-    Curve c = train_curve(
-        m.name, net,
-        {.steps = steps,
-         .batch = s.batch,
-         .eval_every = tenth_of_run(steps),
-         .sgd = {.lr = kBaseLr * m.lr_factor,
-                 .momentum = kMomentum,
-                 .weight_decay = m.accelerated ? kWeightDecay / 5 : kWeightDecay},
-         .decay_over_run = m.accelerated ? kFastDecay : kSlowDecay,
-         .seed = static_cast<uint64_t>(seed),
-         .eval_batch = 250,
-         .show_progress = s.show_progress && !concurrent},  // concurrent bars would overwrite
-        train, test);
+    Curve c = train_model(m, seed, s, side, steps, concurrent, train, test);
     if (s.show_progress && concurrent) {
       const std::lock_guard<std::mutex> lock(print_mutex);
       std::fprintf(stderr, "E3 %s seed %d: final test acc %.2f%%%s\n", m.name.c_str(), seed,
@@ -151,40 +222,15 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
     runs[task / static_cast<size_t>(seeds)][static_cast<size_t>(seed - 1)] = std::move(c);
   });
 
-  std::ostringstream csv;
-  csv << "model,lr,seed,step,test_acc,diverged_at\n";
+  r.csv = runs_csv(ms, runs);
   std::vector<Curve> curves;
-  for (size_t mi = 0; mi < ms.size(); ++mi) {
-    const double lr = kBaseLr * ms[mi].lr_factor;
-    for (int seed = 1; seed <= seeds; ++seed) {
-      const Curve& c = runs[mi][static_cast<size_t>(seed - 1)];
-      for (size_t i = 0; i < c.steps.size(); ++i)
-        csv << ms[mi].name << ',' << lr << ',' << seed << ',' << c.steps[i] << ',' << c.acc[i]
-            << ',' << c.diverged_at << '\n';
-      if (c.diverged_at >= 0)
-        csv << ms[mi].name << ',' << lr << ',' << seed << ',' << c.diverged_at << ",nan,"
-            << c.diverged_at << '\n';
-    }
-    curves.push_back(mean_curve(runs[mi]));
-  }
-  r.csv = csv.str();
+  for (const std::vector<Curve>& model_runs : runs) curves.push_back(mean_curve(model_runs));
   // models(): 0 Inception, 1 BN-Baseline, 2 BN-x5, 3 BN-x30, 4 BN-x5-Sigmoid, 5 Inception-x5,
   // 6 Inception-Sigmoid.
   const Fig3Verdict v =
       judge_fig3(curves[0], curves[5], curves[1], curves[2], curves[3], curves[4], curves[6]);
 
-  report::Plot plot{.title = "E3: test accuracy against training steps",
-                    .x_label = "training step",
-                    .y_label = "test accuracy",
-                    .y_min = 0.0,
-                    .y_max = 1.0,
-                    .zoom_late_values = true};
-  for (const Curve& c : curves) {
-    report::Series series = accuracy_series(c, c.name);
-    series.dashed = c.name.rfind("Inception", 0) == 0;
-    plot.series.push_back(std::move(series));
-  }
-  r.plots.push_back(plot);
+  r.plots.push_back(accuracy_plot(curves));
 
   std::string table;
   for (const Curve& c : curves) {
@@ -205,26 +251,7 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
         "the mean curves over the seeds. The spread: " +
         per_seed_summary(runs) + ".");
   }
-  r.claims.push_back(ClaimResult{
-      .id = "E3",
-      .claim = "BN networks reach the baseline's accuracy in far fewer steps and train at higher "
-               "learning rates and with sigmoids",
-      .measured =
-          "baseline max " + fmt("%.2f%%", 100 * v.baseline_best) + " at step " +
-          steps_text(v.baseline_steps) + "; BN-Baseline reaches it at " +
-          steps_text(v.bn_baseline_steps) + " (" + fmt("%.2fx", v.speedup_bn_baseline) +
-          " fewer), BN-x5 at " + steps_text(v.bn_x5_steps) + " (" + fmt("%.2fx", v.speedup_bn_x5) +
-          "); Inception-x5 " +
-          (curves[5].diverged_at >= 0 ? "diverged at step " + std::to_string(curves[5].diverged_at)
-                                      : "max " + fmt("%.2f%%", 100 * curves[5].best())) +
-          " (fails: " + (v.baseline_x5_fails ? "yes" : "no") + "); BN-x5-Sigmoid " +
-          gap_text(v.sigmoid_bn_x5_gap_pp) + " the baseline, sigmoid baseline " +
-          gap_text(v.sigmoid_baseline_gap_pp) +
-          (seeds > 1 ? " (seed-mean curves); " + per_seed_summary(runs) : std::string()),
-      .threshold = "BN-Baseline >= 1.5x and BN-x5 >= 3x fewer steps; Inception-x5 diverges or is "
-                   ">= 2 pp worse; BN-x5-Sigmoid within 3 pp; sigmoid baseline >= 20 pp worse",
-      .reproduced = v.reproduced(),
-      .seeds = seeds});
+  r.claims.push_back(fig3_claim(v, curves, runs, seeds));
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.claims.back().wall_seconds = r.wall_seconds;
   return r;

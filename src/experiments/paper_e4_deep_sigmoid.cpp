@@ -5,7 +5,9 @@
 #include <chrono>
 #include <sstream>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/mlp.hpp"
 
 namespace bnorm::experiments {
@@ -36,7 +38,7 @@ ExperimentResult run_e4_deep_sigmoid(const PaperSettings& s, const data::Dataset
   for (bool with_bn : {false, true}) {
     std::vector<Curve> runs;
     for (int seed = 1; seed <= seeds; ++seed) {
-      nn::Mlp mlp = nn::build_mlp(sizes, nn::Activation::kSigmoid,
+      nn::Mlp mlp = nn::build_mlp(sizes, nn::Nonlinearity::kSigmoid,
                                   with_bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone,
                                   static_cast<uint64_t>(seed),
                                   {.scheme = nn::InitScheme::kGaussian, .sigma = kSigma});

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/init.hpp"
 #include "nn/mlp.hpp"
 #include "nn/random.hpp"
@@ -27,7 +29,7 @@ std::vector<double> scales() { return {0.01, 0.03, 0.1, 0.3, 1.0}; }
 // and, through them, every gradient, which is not the invariance the paper states.
 nn::Mlp mlp_at(const data::Dataset& train, bool with_bn, double a, uint64_t seed) {
   nn::Mlp mlp =
-      nn::build_mlp({train.features, 100, 100, 100, data::kNumClasses}, nn::Activation::kSigmoid,
+      nn::build_mlp({train.features, 100, 100, 100, data::kNumClasses}, nn::Nonlinearity::kSigmoid,
                     with_bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone, seed,
                     {.scheme = nn::InitScheme::kGaussian, .sigma = kBaseSigma * a});
   const size_t out = mlp.hidden_layers();  // linear_index(hidden_layers()) is the output layer
@@ -57,6 +59,36 @@ double hidden_grad_norm(const data::Dataset& train, double a, int64_t batch) {
       for (float g : p.grad) sq += static_cast<double>(g) * g;
   }
   return std::sqrt(sq);
+}
+
+// Final accuracy against a (both networks), and the BN network's |dL/dW| against a beside 1/a.
+std::vector<report::Plot> init_scale_plots(const std::vector<double>& as,
+                                           const std::vector<double>& mean_base,
+                                           const std::vector<double>& mean_bn,
+                                           const std::vector<double>& grad_norms) {
+  std::vector<report::Plot> plots;
+  report::Plot acc_plot{.title = "E5: final test accuracy against initial weight scale a",
+                        .x_label = "a (weights ~ N(0, (0.1 a)^2))",
+                        .y_label = "final test accuracy",
+                        .log_x = true,
+                        .y_min = 0.0,
+                        .y_max = 1.0};
+  acc_plot.series.push_back({.label = "baseline", .x = as, .y = mean_base, .markers = true});
+  acc_plot.series.push_back({.label = "with BN", .x = as, .y = mean_bn, .markers = true});
+  plots.push_back(acc_plot);
+  report::Plot grad_plot{.title = "E5: |dL/dW| of the BN network's hidden weights against a",
+                         .x_label = "a",
+                         .y_label = "log10 |dL/dW|",
+                         .log_x = true};
+  std::vector<double> log_g, ideal;
+  for (size_t k = 0; k < as.size(); ++k) {
+    log_g.push_back(std::log10(grad_norms[k]));
+    ideal.push_back(std::log10(grad_norms.back()) - std::log10(as[k]));  // 1/a through a = 1
+  }
+  grad_plot.series.push_back({.label = "measured", .x = as, .y = log_g, .markers = true});
+  grad_plot.series.push_back({.label = "1/a", .x = as, .y = ideal, .dashed = true});
+  plots.push_back(grad_plot);
+  return plots;
 }
 
 }  // namespace
@@ -103,27 +135,7 @@ ExperimentResult run_e5_init_scale(const PaperSettings& s, const data::Dataset& 
   r.csv = csv.str();
   const InitScaleVerdict v = judge_init_scale(mean_bn, mean_base, as, grad_norms);
 
-  report::Plot acc_plot{.title = "E5: final test accuracy against initial weight scale a",
-                        .x_label = "a (weights ~ N(0, (0.1 a)^2))",
-                        .y_label = "final test accuracy",
-                        .log_x = true,
-                        .y_min = 0.0,
-                        .y_max = 1.0};
-  acc_plot.series.push_back({.label = "baseline", .x = as, .y = mean_base, .markers = true});
-  acc_plot.series.push_back({.label = "with BN", .x = as, .y = mean_bn, .markers = true});
-  r.plots.push_back(acc_plot);
-  report::Plot grad_plot{.title = "E5: |dL/dW| of the BN network's hidden weights against a",
-                         .x_label = "a",
-                         .y_label = "log10 |dL/dW|",
-                         .log_x = true};
-  std::vector<double> log_g, ideal;
-  for (size_t k = 0; k < as.size(); ++k) {
-    log_g.push_back(std::log10(grad_norms[k]));
-    ideal.push_back(std::log10(grad_norms.back()) - std::log10(as[k]));  // 1/a through a = 1
-  }
-  grad_plot.series.push_back({.label = "measured", .x = as, .y = log_g, .markers = true});
-  grad_plot.series.push_back({.label = "1/a", .x = as, .y = ideal, .dashed = true});
-  r.plots.push_back(grad_plot);
+  r.plots = init_scale_plots(as, mean_base, mean_bn, grad_norms);
 
   std::string per_scale;
   for (size_t k = 0; k < as.size(); ++k) {

@@ -10,7 +10,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/activations.hpp"
 #include "nn/batch_norm_layer.hpp"
 #include "nn/init.hpp"

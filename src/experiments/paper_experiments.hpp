@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "data/dataset.hpp"
-#include "experiments/paper_common.hpp"
+#include "experiments/experiment_result.hpp"
+#include "experiments/paper_settings.hpp"
 
 namespace bnorm::experiments {
 

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "bnorm/error.hpp"
+#include "experiments/paper_text.hpp"
 #include "report/html_report.hpp"
 
 namespace bnorm::experiments {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "experiments/paper_common.hpp"
+#include "experiments/experiment_result.hpp"
 
 namespace bnorm::experiments {
 

@@ -39,7 +39,7 @@ Mlp::Mlp(const MlpOptions& options) : options_(checked(options)), net_(options.s
         .num_features = out, .eps = options.bn_eps, .momentum = options.bn_momentum};
     if (bn_before) net_.emplace<BatchNormLayer>(bn);
     pre_activation_.push_back(net_.size() - 1);
-    if (options.activation == Activation::kSigmoid) {
+    if (options.activation == Nonlinearity::kSigmoid) {
       net_.emplace<Sigmoid>();
     } else {
       net_.emplace<ReLU>();
@@ -51,7 +51,7 @@ Mlp::Mlp(const MlpOptions& options) : options_(checked(options)), net_(options.s
   }
 }
 
-Mlp build_mlp(std::vector<int64_t> sizes, Activation activation, BnPlacement bn, uint64_t seed,
+Mlp build_mlp(std::vector<int64_t> sizes, Nonlinearity activation, BnPlacement bn, uint64_t seed,
               InitOptions init) {
   return Mlp(MlpOptions{
       .sizes = std::move(sizes), .activation = activation, .bn = bn, .init = init, .seed = seed});

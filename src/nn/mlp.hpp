@@ -15,7 +15,9 @@
 
 namespace bnorm::nn {
 
-enum class Activation { kSigmoid, kReLU };
+// The hidden layers' nonlinearity. Named apart from bnorm::Activation (kNone, kRelu), which is
+// what BatchNorm itself fuses after its output.
+enum class Nonlinearity { kSigmoid, kReLU };
 enum class BnPlacement {
   kNone,
   kBefore,  // Linear (no bias) -> BN -> activation: the paper's x = Wu, BN(x), g(BN(x))
@@ -24,7 +26,7 @@ enum class BnPlacement {
 
 struct MlpOptions {
   std::vector<int64_t> sizes;  // input, hidden..., output: {784, 100, 100, 100, 10}
-  Activation activation = Activation::kSigmoid;
+  Nonlinearity activation = Nonlinearity::kSigmoid;
   BnPlacement bn = BnPlacement::kNone;
   InitOptions init;
   uint64_t seed = 0;
@@ -59,9 +61,9 @@ class Mlp {
   std::vector<size_t> pre_activation_;  // per hidden layer
 };
 
-// The short form: build_mlp({784, 100, 100, 100, 10}, Activation::kSigmoid, BnPlacement::kBefore,
+// The short form: build_mlp({784, 100, 100, 100, 10}, Nonlinearity::kSigmoid, BnPlacement::kBefore,
 // seed) with the default Gaussian initializer (sigma 0.01) unless init says otherwise.
-Mlp build_mlp(std::vector<int64_t> sizes, Activation activation, BnPlacement bn, uint64_t seed,
+Mlp build_mlp(std::vector<int64_t> sizes, Nonlinearity activation, BnPlacement bn, uint64_t seed,
               InitOptions init = {});
 
 }  // namespace bnorm::nn

@@ -12,10 +12,11 @@
 #include <random>
 
 #include "bnorm/error.hpp"
-#include "experiments/paper_common.hpp"
+#include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_output.hpp"
 #include "experiments/paper_population.hpp"
+#include "experiments/paper_text.hpp"
 #include "nn/batch_norm_layer.hpp"
 #include "nn/conv/channel_batch_norm_layer.hpp"
 #include "nn/conv/cnn.hpp"

@@ -15,7 +15,7 @@ namespace {
 
 struct GradcheckCase {
   const char* name;
-  Activation activation;
+  Nonlinearity activation;
   BnPlacement bn;
 };
 
@@ -50,16 +50,16 @@ TEST_P(MlpGradcheck, LossGradientMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, MlpGradcheck,
-    ::testing::Values(GradcheckCase{"sigmoid_no_bn", Activation::kSigmoid, BnPlacement::kNone},
-                      GradcheckCase{"sigmoid_bn_before", Activation::kSigmoid,
-                                    BnPlacement::kBefore},
-                      GradcheckCase{"sigmoid_bn_after", Activation::kSigmoid, BnPlacement::kAfter},
-                      GradcheckCase{"relu_bn_before", Activation::kReLU, BnPlacement::kBefore}),
+    ::testing::Values(
+        GradcheckCase{"sigmoid_no_bn", Nonlinearity::kSigmoid, BnPlacement::kNone},
+        GradcheckCase{"sigmoid_bn_before", Nonlinearity::kSigmoid, BnPlacement::kBefore},
+        GradcheckCase{"sigmoid_bn_after", Nonlinearity::kSigmoid, BnPlacement::kAfter},
+        GradcheckCase{"relu_bn_before", Nonlinearity::kReLU, BnPlacement::kBefore}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(MlpBuilder, PaperNetworkLayout) {
-  Mlp plain = build_mlp({784, 100, 100, 100, 10}, Activation::kSigmoid, BnPlacement::kNone, 1);
-  Mlp bn = build_mlp({784, 100, 100, 100, 10}, Activation::kSigmoid, BnPlacement::kBefore, 1);
+  Mlp plain = build_mlp({784, 100, 100, 100, 10}, Nonlinearity::kSigmoid, BnPlacement::kNone, 1);
+  Mlp bn = build_mlp({784, 100, 100, 100, 10}, Nonlinearity::kSigmoid, BnPlacement::kBefore, 1);
   ASSERT_EQ(plain.net().size(), 7u);  // (linear sigmoid) x3, linear
   ASSERT_EQ(bn.net().size(), 10u);    // (linear bn sigmoid) x3, linear
   ASSERT_EQ(bn.hidden_layers(), 3u);
@@ -78,7 +78,7 @@ TEST(MlpBuilder, PaperNetworkLayout) {
     ASSERT_TRUE(std::equal(wp.begin(), wp.end(), wb.begin(), wb.end())) << "linear " << i;
   }
   // A different seed gives different weights.
-  Mlp other = build_mlp({784, 100, 100, 100, 10}, Activation::kSigmoid, BnPlacement::kNone, 2);
+  Mlp other = build_mlp({784, 100, 100, 100, 10}, Nonlinearity::kSigmoid, BnPlacement::kNone, 2);
   EXPECT_NE(static_cast<Linear&>(other.net().layer(0)).weight()[0],
             static_cast<Linear&>(plain.net().layer(0)).weight()[0]);
 }
@@ -97,7 +97,7 @@ TEST(MlpBuilder, GaussianInitHasTheRequestedSigma) {
 }
 
 TEST(MlpBuilder, PreActivationIsTheSigmoidInputAndCollectUnitReadsIt) {
-  Mlp mlp = build_mlp({5, 4, 3, 2}, Activation::kSigmoid, BnPlacement::kBefore, 9,
+  Mlp mlp = build_mlp({5, 4, 3, 2}, Nonlinearity::kSigmoid, BnPlacement::kBefore, 9,
                       {.scheme = InitScheme::kXavierUniform});
   const Tensor x = test::random_tensor(7, 5, 30);
   mlp.net().forward(x.span(), 7, Phase::kEval);
@@ -118,8 +118,8 @@ TEST(MlpBuilder, PreActivationIsTheSigmoidInputAndCollectUnitReadsIt) {
 }
 
 TEST(MlpBuilder, RejectsBadSizes) {
-  EXPECT_THROW(build_mlp({5}, Activation::kReLU, BnPlacement::kNone, 0), Error);
-  EXPECT_THROW(build_mlp({5, 0, 2}, Activation::kReLU, BnPlacement::kNone, 0), Error);
+  EXPECT_THROW(build_mlp({5}, Nonlinearity::kReLU, BnPlacement::kNone, 0), Error);
+  EXPECT_THROW(build_mlp({5, 0, 2}, Nonlinearity::kReLU, BnPlacement::kNone, 0), Error);
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ namespace {
 
 constexpr uint64_t kDropoutStream = 1000;
 
-void add_activation(Sequential& net, Activation activation) {
-  if (activation == Activation::kSigmoid) {
+void add_activation(Sequential& net, Nonlinearity activation) {
+  if (activation == Nonlinearity::kSigmoid) {
     net.emplace<Sigmoid>();
   } else {
     net.emplace<ReLU>();

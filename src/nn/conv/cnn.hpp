@@ -22,7 +22,7 @@ struct CnnOptions {
   std::vector<int64_t> channels{16, 32};  // one conv-pool stage per entry
   int64_t hidden = 100;                   // units of the hidden FC layer
   int64_t classes = 10;
-  Activation activation = Activation::kReLU;
+  Nonlinearity activation = Nonlinearity::kReLU;
   bool batch_norm = false;
   double dropout = 0.0;  // > 0: Dropout after the hidden FC layer's activation
   InitOptions init{.scheme = InitScheme::kHe};

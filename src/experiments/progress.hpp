@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace bnorm::nn {
+namespace bnorm::experiments {
 
 struct ProgressOptions {
   std::string label = "train";
@@ -51,4 +51,4 @@ std::string format_progress_bar(std::string_view label, int64_t done, int64_t to
 std::string format_progress_line(std::string_view label, int64_t done, int64_t total,
                                  double elapsed_s, std::string_view status);
 
-}  // namespace bnorm::nn
+}  // namespace bnorm::experiments

@@ -1,5 +1,5 @@
 // Progress bar and plain progress lines.
-#include "nn/progress.hpp"
+#include "experiments/progress.hpp"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "check.hpp"
 
-namespace bnorm::nn {
+namespace bnorm::experiments {
 namespace {
 
 constexpr double kBarRedrawS = 0.1;
@@ -120,4 +120,4 @@ void Progress::finish(std::string_view status) {
 
 Progress::~Progress() { finish(); }
 
-}  // namespace bnorm::nn
+}  // namespace bnorm::experiments

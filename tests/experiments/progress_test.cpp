@@ -1,6 +1,6 @@
 // Progress text: the bar and the plain line carry count, rate and ETA; durations format as
 // mm:ss or h:mm:ss. (Formatting only: no timing is asserted.)
-#include "nn/progress.hpp"
+#include "experiments/progress.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "bnorm/error.hpp"
 
-namespace bnorm::nn {
+namespace bnorm::experiments {
 namespace {
 
 TEST(Progress, FormatsDurations) {
@@ -68,4 +68,4 @@ TEST(Progress, RedrawsOneBarOnATerminal) {
 }
 
 }  // namespace
-}  // namespace bnorm::nn
+}  // namespace bnorm::experiments
