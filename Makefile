@@ -55,10 +55,16 @@ BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_A
 bench: build
 	$(BENCH_CMD) | tee build/bench.txt
 
-# docs/results.md, the page of current results: a full `make bench`, then the page from its JSON
-# with the machine, the date and the command.
-results: bench
-	bench/scripts/results.py build/bench.json --command "$(BENCH_CMD)" --out docs/results.md
+# docs/results.md, the page of current results: a full `make bench`, Figure 1 (what `make run`
+# writes), the paper's suite (PAPER_ARGS=--quick for the short forms), the step and bnorm.torch
+# benchmarks; then the page from their files, with the machine, the date and the commands.
+PAPER_ARGS ?=
+results: bench bench-mlp bench-cnn bench-torch
+	./$(BUILD)/tools/bnorm/bnorm fig1 --out out/fig1
+	./$(BUILD)/tools/bnorm/bnorm paper all $(PAPER_ARGS) --out out/paper
+	bench/scripts/results.py build/bench.json --command "$(BENCH_CMD)" --out docs/results.md \
+	  --fig1 out/fig1/summary.json --paper out/paper/summary.json \
+	  --steps $(BUILD)/bench-mlp.json $(BUILD)/bench-cnn.json --torch $(BUILD)/bench-torch.json
 
 clean:
 	rm -rf build

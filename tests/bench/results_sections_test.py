@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""bench/scripts/results.py's optional sections: each file given becomes a section whose numbers
+are computed from it (ratios, differences in pp, verdicts), and a malformed one is an error."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+SCRIPT = sys.argv[1]
+
+
+def write(path, obj, lines=False):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(json.dumps(o) for o in obj) if lines else json.dumps(obj))
+    return path
+
+
+def main():
+    d = tempfile.mkdtemp()
+    bench = write(os.path.join(d, "bench.json"), {
+        "reps": 1, "cold_mib": 1, "build": "Release",
+        "stream": [{"threads": 1, "copy_gbs": 10, "scale_gbs": 10, "triad_gbs": 11,
+                    "scale_nt_gbs": 14}],
+        "contenders": [{"name": "bnorm", "available": True, "details": "", "missing": ""}],
+        "rows": [{"shape": "fc_6x5", "layout": "nc", "op": "backward", "threads": 1,
+                  "cache": "hot", "bnorm_us": 2.0, "torch_us": 4.0, "best_anchor_us": 4.0,
+                  "best_anchor": "torch", "pct_of_stream": 50.0}]})
+    fig1 = write(os.path.join(d, "fig1.json"), {
+        "frac_evals_bn_ahead": 0.93, "steps_ratio": 8.5, "final_acc_bn": 0.9435,
+        "final_acc_baseline": 0.9365, "drift_ratio": 0.11,
+        "reproduced": {"bn_ahead": True, "steps_ratio": True, "final_gain": True, "drift": True},
+        "settings": {"dataset": "mnist", "steps": 500, "batch": 60, "lr": 0.5, "momentum": 0.0,
+                     "seed": 3}})
+    paper = write(os.path.join(d, "paper.json"), [
+        {"id": "E4", "claim": "deep sigmoid", "measured": "BN 88% | baseline 11%;",
+         "reproduced": True, "seeds": 3}])
+    steps = write(os.path.join(d, "steps.json"), [
+        {"model": "mlp", "bn": True, "threads": 2, "bnorm_steps_per_s": 1500.0,
+         "torch_steps_per_s": 600.0}], lines=True)
+    torch = write(os.path.join(d, "torch.json"), [
+        {"bench": "bn2d", "shape": "2x3x4x5", "layout": "nchw", "threads": 1,
+         "mode": "eval fwd", "native_ms": 3.0, "bnorm_ms": 1.5, "speedup": 2.0},
+        {"bench": "python_layer", "shape": "2x3x4x5", "threads": 1, "overhead": 0.042}])
+    out = os.path.join(d, "page.md")
+    subprocess.run([sys.executable, SCRIPT, bench, "--out", out, "--fig1", fig1, "--paper",
+                    paper, "--steps", steps, "--torch", torch], check=True)
+    page = open(out, encoding="utf-8").read()
+    failures = [s for s in (
+        "| evaluations where BN is ahead | 93% | >= 90% | yes |",
+        "| final accuracy, BN - baseline | +0.70 pp |",
+        "lr 0.5, momentum 0, seed 3",
+        "| E4 | deep sigmoid | yes | 3 | BN 88% / baseline 11% |",
+        "| mlp | yes | 2 | 1500.0 | 600.0 | 2.50x |",
+        "| 2x3x4x5 | nchw | eval fwd | 1 | 3.00 | 1.50 | 2.00x |",
+        "+4.2%") if s not in page]
+    bad = write(os.path.join(d, "bad.json"), {"no": "settings"})
+    r = subprocess.run([sys.executable, SCRIPT, bench, "--out", out, "--fig1", bad],
+                       capture_output=True, text=True)
+    if r.returncode != 1 or "error:" not in r.stderr:
+        failures.append("a malformed --fig1 file: exit %d, stderr %r" % (r.returncode, r.stderr))
+    for f in failures:
+        print("FAIL: expected in the page: %s" % f)
+    if failures:
+        print(page)
+        return 1
+    print("1 passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
