@@ -2,6 +2,7 @@
 #include "signature.hpp"
 
 #include <cstdint>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -10,7 +11,7 @@
 namespace bnorm::dist {
 namespace {
 
-constexpr std::array<const char*, kFieldCount> kFieldNames = {
+constexpr const char* kFieldNames[] = {
     "the call (1 forward, 2 backward)",
     "dtype (bytes per element)",
     "layout",
@@ -30,6 +31,7 @@ constexpr std::array<const char*, kFieldCount> kFieldNames = {
     "the global batch size per channel",
     "valid input",
 };
+static_assert(std::size(kFieldNames) == kFieldCount, "one name per signature field");
 
 std::string format_value(double v) {
   std::ostringstream s;
@@ -105,7 +107,7 @@ void agree_or_throw(Communicator& comm, std::string_view op, Signature sig,
       got += (r ? ", rank " : "rank ") + std::to_string(r) + ": " + format_value(at(r, f));
     }
     throw Error(std::string("[") + std::string(op) + "] expected every rank to agree on " +
-                kFieldNames[static_cast<size_t>(f)] + ", got " + got +
+                kFieldNames[f] + ", got " + got +
                 " (build every rank's module with the same options and shapes)");
   }
 }
