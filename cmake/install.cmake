@@ -5,7 +5,14 @@ include(CMakePackageConfigHelpers)
 # INCLUDES DESTINATION gives the exported bnorm::bnorm its include path. It is set here, where
 # GNUInstallDirs is loaded, not in src/: there CMAKE_INSTALL_INCLUDEDIR is still empty on a first
 # configure, which exported a target without include directories.
-install(TARGETS bnorm EXPORT bnormTargets
+# bnorm_dist (SyncBatchNorm, communicators) and, where MPI was found, bnorm_mpi come along:
+# their headers are in include/bnorm, so their libraries must be too.
+set(bnorm_installed_libraries bnorm bnorm_dist)
+if(TARGET bnorm_mpi)
+  list(APPEND bnorm_installed_libraries bnorm_mpi)
+  set(BNORM_PACKAGE_HAS_MPI ON)
+endif()
+install(TARGETS ${bnorm_installed_libraries} EXPORT bnormTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
