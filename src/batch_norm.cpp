@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "check.hpp"
+#include "functional_internal.hpp"
 
 namespace bnorm {
 namespace {
@@ -119,8 +120,9 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
     batch_moments_.resize(c);
     // The kernel writes saved_invstd_: a small layer (60 x 100) would otherwise spend a tenth of
     // its time on a second sqrt and division per channel.
-    batch_norm_forward_train<T>(x, desc, gamma_, beta_, options_.eps, y, batch_moments_,
-                                options_.backend, options_.activation, saved_invstd_);
+    // check_input checked desc and the sizes of x and y: the functional layer checks the rest.
+    detail::forward_train_sized<T>(x, e, gamma_, beta_, options_.eps, y, batch_moments_,
+                                   options_.backend, options_.activation, saved_invstd_);
     for (size_t i = 0; i < c; ++i) saved_mean_[i] = batch_moments_[i].mean;
     if (mode == Mode::kTrain) update_running_stats();
     if (estimating_population_) {
@@ -131,8 +133,8 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
       ++population_batches_;
     }
   } else {
-    batch_norm_forward_infer<T>(x, desc, running_mean_, running_var_, gamma_, beta_, options_.eps,
-                                y, options_.backend, options_.activation);
+    detail::forward_infer_sized<T>(x, e, running_mean_, running_var_, gamma_, beta_, options_.eps,
+                                   y, options_.backend, options_.activation);
     for (size_t i = 0; i < c; ++i) {
       saved_mean_[i] = static_cast<double>(running_mean_[i]);
       saved_invstd_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_[i]) + options_.eps);

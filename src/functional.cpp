@@ -1,6 +1,6 @@
 // The stateless BatchNorm API: argument checks, conversion of per-channel arrays to float64, and
-// dispatch to a kernel implementation (src/kernels). Everything a user can get wrong is caught
-// here, so kernels can assume valid input.
+// the choice of a kernel implementation from the ordered list of src/kernels by the caller's
+// Backend. Everything a user can get wrong is caught here, so kernels can assume valid input.
 #include "bnorm/functional.hpp"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "check.hpp"
+#include "functional_internal.hpp"
 #include "kernels/kernels.hpp"
 
 namespace bnorm {
@@ -70,6 +71,22 @@ void check_no_overlap(std::span<const T> in, std::span<T> out, std::string_view 
         ", got overlapping buffers");
 }
 
+// The first implementation of the list that supports e: kAuto takes any, the reference last;
+// kOptimized any but the reference; kReference the reference alone (without reading the CPU or
+// the environment).
+template <typename T>
+const kernels::KernelSet<T>& select_kernels(const Extents& e, Backend backend) {
+  if (backend == Backend::kReference) return kernels::reference_kernels<T>();
+  const auto list = kernels::implementations<T>();  // the reference last
+  for (const kernels::KernelSet<T>* k : list) {
+    if (backend == Backend::kOptimized && k == &kernels::reference_kernels<T>()) break;
+    if (k->supports(e)) return *k;
+  }
+  throw Error(
+      "[batch_norm] expected an optimized kernel for this problem, got none: use "
+      "Backend::kAuto or Backend::kReference");
+}
+
 }  // namespace
 
 template <typename T>
@@ -104,6 +121,16 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
   check_size(y, e.numel(), op, "y");
+  detail::forward_train_sized<T>(x, e, gamma, beta, eps, y, batch_moments, backend, activation,
+                                 save_invstd);
+}
+
+template <typename T>
+void detail::forward_train_sized(std::span<const T> x, const Extents& e, std::span<const T> gamma,
+                                 std::span<const T> beta, double eps, std::span<T> y,
+                                 std::span<Moments> batch_moments, Backend backend,
+                                 Activation activation, std::span<double> save_invstd) {
+  constexpr std::string_view op = "batch_norm_forward_train";
   check_no_overlap(x, y, op, "x", "y");
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(beta, e.c, op, "beta");
@@ -117,7 +144,7 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* invstd = save_invstd.empty() ? channel_array(kInvstd, e.c) : save_invstd.data();
-  kernels::select_kernels<T>(e, backend)
+  select_kernels<T>(e, backend)
       .forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
                      batch_moments.data(), invstd);
 }
@@ -163,6 +190,15 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
   check_size(y, e.numel(), op, "y");
+  detail::forward_infer_sized<T>(x, e, mean, var, gamma, beta, eps, y, backend, activation);
+}
+
+template <typename T>
+void detail::forward_infer_sized(std::span<const T> x, const Extents& e, std::span<const T> mean,
+                                 std::span<const T> var, std::span<const T> gamma,
+                                 std::span<const T> beta, double eps, std::span<T> y,
+                                 Backend backend, Activation activation) {
+  constexpr std::string_view op = "batch_norm_forward_infer";
   check(
       x.data() == y.data() || !overlap(x, y), op,
       "expected y to be x itself (in place) or not to overlap it, got partly overlapping buffers");
@@ -181,7 +217,7 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   }
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
-  kernels::select_kernels<T>(e, backend)
+  select_kernels<T>(e, backend)
       .forward_infer(x.data(), e, m, invstd, g, b, activation == Activation::kRelu, y.data());
 }
 
@@ -211,7 +247,7 @@ void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const Tens
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* sum_dy_xhat = channel_array(kSumDyXhat, e.c);
   double* sum_dy = channel_array(kSumDy, e.c);
-  kernels::select_kernels<T>(e, backend)
+  select_kernels<T>(e, backend)
       .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g, b,
                 activation == Activation::kRelu,
                 stats_gradient == StatsGradient::kThroughBatchStats,
@@ -241,7 +277,7 @@ void fold_into_preceding(const AffineMap& bn, std::span<T> weight, std::span<T> 
 
 template <typename T>
 const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
-  return kernels::select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
+  return select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
 }
 
 #define BNORM_INSTANTIATE(T)                                                                  \
@@ -260,7 +296,13 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
       std::span<const double>, std::span<const T>, StatsGradient, std::span<T>, std::span<T>, \
       std::span<T>, Backend, Activation, std::span<const T>);                                 \
   template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);         \
-  template const char* selected_kernel_name<T>(const TensorDesc&, Backend);
+  template const char* selected_kernel_name<T>(const TensorDesc&, Backend);                   \
+  template void detail::forward_train_sized<T>(                                               \
+      std::span<const T>, const Extents&, std::span<const T>, std::span<const T>, double,     \
+      std::span<T>, std::span<Moments>, Backend, Activation, std::span<double>);              \
+  template void detail::forward_infer_sized<T>(                                               \
+      std::span<const T>, const Extents&, std::span<const T>, std::span<const T>,             \
+      std::span<const T>, std::span<const T>, double, std::span<T>, Backend, Activation);
 
 BNORM_INSTANTIATE(float)
 BNORM_INSTANTIATE(double)

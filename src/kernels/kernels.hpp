@@ -1,19 +1,28 @@
-// The contract every BatchNorm kernel implementation fulfils, and how one is chosen.
+// The contract every BatchNorm kernel implementation fulfils, and the ordered list of them that
+// src/functional.cpp picks from (as oneDNN's implementation lists: best first, the reference
+// last, each saying whether it supports a problem).
 // Kernels see validated problems only (the API layer in src/functional.cpp checks everything), so
 // they never throw. Per-channel arrays are float64 [C]; gamma and beta are always present (the API
 // layer passes ones and zeros when the module has no affine). With relu, the output is
 // max(y, 0) and the backward masks dy where the recomputed y = gamma * xhat + beta is not > 0.
 #pragma once
 
-#include "bnorm/functional.hpp"
+#include <span>
+#include <string_view>
+
 #include "bnorm/layout.hpp"
 #include "bnorm/moments.hpp"
 
 namespace bnorm::kernels {
 
+// Instruction sets an implementation may need, best first. kScalar is baseline x86-64, which every
+// CPU has: the scalar build of the optimized kernels and the reference need nothing more.
+enum class CpuIsa { kAvx512, kAvx2, kScalar };
+
 template <typename T>
 struct KernelSet {
-  const char* name;
+  const char* name;  // "cpu-avx512", "cpu-avx2", "cpu-scalar", "reference"
+  CpuIsa isa;        // what the CPU must have to run it
   bool (*supports)(const Extents& e);
 
   // Batch moments per channel into moments [C], then y = gamma * (x - mean) * invstd + beta with
@@ -33,13 +42,36 @@ struct KernelSet {
                    bool through_stats, T* dx, double* dgamma, double* dbeta);
 };
 
-// The reference implementation: supports every problem.
+std::string_view to_string(CpuIsa isa);  // "avx512", "avx2", "scalar"
+
+// Whether this CPU has isa (kScalar: always).
+bool cpu_supports(CpuIsa isa);
+
+// The best ISA this CPU has, or the one env BNORM_CPU_ISA=avx512|avx2|scalar forces (tests and
+// benchmarks compare paths on one machine). Read once per process. Throws bnorm::Error when the
+// variable names an unknown or unsupported ISA, or when BNORM_STREAM_MIN_BYTES is set to anything
+// but a whole number of bytes (kernels do not throw, so it is reported here).
+CpuIsa selected_cpu_isa();
+
+// Every implementation, best first, the reference last: for float32 the avx512, avx2 and scalar
+// builds of src/kernels/cpu; float64 has only the scalar build (the ISA builds are tuned for
+// float32, and leaving float64 out of them halves their compile time).
+template <typename T>
+std::span<const KernelSet<T>* const> all_implementations();
+
+// The implementations this process may run, in the same order: those whose ISA this CPU has and
+// that is not above selected_cpu_isa(). The reference is always there, last. Throws as
+// selected_cpu_isa.
+template <typename T>
+std::span<const KernelSet<T>* const> implementations();
+
+// The reference implementation: plain loops, float64 accumulation; supports every problem.
 template <typename T>
 const KernelSet<T>& reference_kernels();
 
-// The implementation `backend` selects for e. Throws bnorm::Error for Backend::kOptimized when no
-// optimized implementation supports e.
+// The first optimized implementation whose ISA is isa or below (float64: the scalar build), for
+// tests that compare the builds; isa must be supported (cpu_supports).
 template <typename T>
-const KernelSet<T>& select_kernels(const Extents& e, Backend backend);
+const KernelSet<T>& cpu_kernels(CpuIsa isa);
 
 }  // namespace bnorm::kernels

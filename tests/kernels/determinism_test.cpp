@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernel_case.hpp"
-#include "kernels/cpu/cpu_kernels.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bnorm::test {
 namespace {

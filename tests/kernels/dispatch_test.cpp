@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/cpu_kernels.hpp"
 #include "kernels/cpu/scratch.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bnorm::test {
 namespace {
@@ -25,6 +25,36 @@ TEST(Dispatch, AutoSelectsTheCpuKernelsOfTheSelectedIsa) {
   // float64 runs the baseline build of the optimized kernels.
   EXPECT_EQ(selected_kernel_name<double>(desc, Backend::kAuto), std::string("cpu-scalar"));
   EXPECT_EQ(selected_kernel_name<float>(desc, Backend::kReference), std::string("reference"));
+}
+
+// The list is ordered best first with the reference last; what may run is the part of it this
+// CPU has, capped by the selected ISA, and still ends with the reference.
+template <typename T>
+void expect_ordered_list() {
+  const auto all = kernels::all_implementations<T>();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), &kernels::reference_kernels<T>());
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LE(all[i - 1]->isa, all[i]->isa) << i;
+  const auto runnable = kernels::implementations<T>();
+  ASSERT_FALSE(runnable.empty());
+  EXPECT_EQ(runnable.back(), &kernels::reference_kernels<T>());
+  for (const kernels::KernelSet<T>* k : runnable) {
+    EXPECT_TRUE(kernels::cpu_supports(k->isa)) << k->name;
+    EXPECT_GE(k->isa, kernels::selected_cpu_isa()) << k->name;  // at or below the selected ISA
+  }
+  size_t skipped = 0;  // every entry of the full list the CPU has, at or below the selected ISA
+  for (const kernels::KernelSet<T>* k : all) {
+    skipped += kernels::cpu_supports(k->isa) && k->isa >= kernels::selected_cpu_isa() ? 0 : 1;
+  }
+  EXPECT_EQ(runnable.size() + skipped, all.size());
+}
+
+TEST(Dispatch, ImplementationsAreOrderedWithTheReferenceLast) {
+  expect_ordered_list<float>();
+  expect_ordered_list<double>();
+  std::vector<std::string> names;
+  for (const auto* k : kernels::all_implementations<float>()) names.emplace_back(k->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu-avx512", "cpu-avx2", "cpu-scalar", "reference"}));
 }
 
 TEST(Dispatch, SelectedIsaIsSupportedAndHonoursTheEnvironment) {

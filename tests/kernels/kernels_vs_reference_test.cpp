@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernel_case.hpp"
-#include "kernels/cpu/cpu_kernels.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bnorm::kernels::wide_baseline {
 // Defined in wide_vector_kernels.cpp.
@@ -37,9 +37,9 @@ std::vector<KernelCase> shape_grid() {
   for (int64_t c : {1, 3, 16, 33}) add(7, c, 9, Layout::kChannelsLast);
   add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows
   add(2, 3, 1, Layout::kChannelsLast);
-  // One work item larger than L1 with few rows: the L1 tile path (l1_tiles.inc). Tiles of two
-  // vectors, one vector and a tail (95 columns, at 4, 8 and 16 lanes); two row blocks of the sums
-  // in the forward (90 rows; its backward takes the rows); no tail (128 columns).
+  // One work item larger than L1 with few rows: the L1 tile path (row_major_l1_tiles.hpp). Tiles of
+  // two vectors, one vector and a tail (95 columns, at 4, 8 and 16 lanes); two row blocks of the
+  // sums in the forward (90 rows; its backward takes the rows); no tail (128 columns).
   add(50, 95, 1, Layout::kNC);
   add(90, 48, 1, Layout::kNC);
   add(2, 128, 20, Layout::kChannelsLast);

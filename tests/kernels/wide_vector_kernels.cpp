@@ -5,5 +5,6 @@
 #define BNORM_CPU_NS wide_baseline
 #define BNORM_CPU_VECTOR_BYTES 64
 #define BNORM_CPU_NAME "cpu-64byte-baseline"
+#define BNORM_CPU_REQUIRES kScalar
 #define BNORM_CPU_FLOAT_ONLY 1
-#include "kernels/cpu/kernel_set.inc"
+#include "kernels/cpu/kernel_set.hpp"

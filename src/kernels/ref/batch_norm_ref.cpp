@@ -109,8 +109,8 @@ void backward_ref(const T* x, const T* dy, const Extents& e, const double* mean,
 bool supports_everything(const Extents&) { return true; }
 
 template <typename T>
-const KernelSet<T> kReference = {"reference", supports_everything, forward_train_ref<T>,
-                                 forward_infer_ref<T>, backward_ref<T>};
+const KernelSet<T> kReference = {"reference",          CpuIsa::kScalar,      supports_everything,
+                                 forward_train_ref<T>, forward_infer_ref<T>, backward_ref<T>};
 
 }  // namespace
 

@@ -1,23 +1,25 @@
-// Optimized kernels for row-major [M, C] data: N x C (M = N), channels-last (M = N * spatial) and
-// channels-first with S = 1. Vectors run along the channels of a row. Work items are runs of rows
-// fixed by the shape; each writes per-channel partial sums that merge in item order, so any number
-// of threads gives the same bits. Statistics need every row before any row can be normalized, so
-// x is read twice; the second read comes from cache when the tensor fits there, and otherwise
-// starts with the rows its thread read last (each thread's items run backwards the second time).
-// Problems of one work item that exceed L1 but whose column tiles fit go tile by tile instead
-// (l1_tiles.inc).
+// The loops that write rows of a row-major [M, C] tensor: the normalize and dx over R rows at a
+// time (R rows share the loads of the per-channel arrays), or over a flat span of rows with
+// non-temporal stores. Every element gets the same expression on every path. See vector_ops.hpp
+// for how the headers are compiled.
 #pragma once
 
-#include "kernels/cpu/l1_tiles.inc"
+#include <cstdint>
+
+#include "bnorm/layout.hpp"
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/row_scratch.hpp"
+#include "kernels/cpu/streaming_stores.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
 // R consecutive rows: y [R, C] = activation(scale * (x - center) + bias), per channel. From L1
 // and L2, loads, not arithmetic, bound this loop: with R = 2 the rows share each load of the
-// per-channel arrays (60 x 100 normalizes in 0.64 instead of 0.92 us). From L3 or memory two
-// rows are two interleaved streams, which the prefetchers serve worse: 1.6x slower on
-// 12544 x 256 (see pair_rows). Every element gets the same expression for any R.
+// per-channel arrays. From L3 or memory two rows are two interleaved streams, which the
+// prefetchers serve worse (see pair_rows). Every element gets the same expression for any R.
 template <typename T, bool kRelu, int R>
 void normalize_rows(const T* x, T* y, int64_t cols, const RowScratch<T>& scratch) {
   using V = typename Simd<T>::V;
@@ -48,7 +50,7 @@ void normalize_rows(const T* x, T* y, int64_t cols, const RowScratch<T>& scratch
 }
 
 // Rows [r0, r1) of y = activation(scale * (x - center) + bias) with non-temporal stores (see
-// kStreamOutputBytes), as one flat span: the rows are contiguous, so vectors run on across the
+// stream_output), as one flat span: the rows are contiguous, so vectors run on across the
 // ends of rows (with the wrapped per-channel arrays) and only the span's two ends need plain
 // stores (write_streaming). Same expression per element as normalize_rows.
 template <typename T, bool kRelu>
@@ -74,11 +76,9 @@ void normalize_rows_streaming(const T* x, T* y, int64_t cols, int64_t r0, int64_
 }
 
 // Whether the row-major normalize and dx go two rows per step: only when their data (`tensors` of
-// e's size) fits in a quarter of L2 (256 KiB). A plain loop over 12544 x 256 floats with
-// per-channel arrays took 3.3-3.4 ms two rows per step and 2.1 ms one row per step (minimum of
-// 400 calls).
+// e's size, counted in float) fits in tuning::kPairRowsMaxBytes.
 inline bool pair_rows(const Extents& e, int64_t tensors) {
-  return e.numel() * tensors * static_cast<int64_t>(sizeof(float)) <= (int64_t{1} << 18);
+  return e.numel() * tensors * static_cast<int64_t>(sizeof(float)) <= tuning::kPairRowsMaxBytes;
 }
 
 // Rows [r0, r1) of y = activation(scale * (x - center) + bias): with `stream` as one span with
@@ -179,74 +179,6 @@ void dx_row_range(const T* x, const T* dy, T* dx, int64_t cols, int64_t r0, int6
     dx_rows<T, kRelu, 2>(x + r * cols, dy + r * cols, dx + r * cols, cols, s);
   }
   for (; r < r1; ++r) dx_rows<T, kRelu, 1>(x + r * cols, dy + r * cols, dx + r * cols, cols, s);
-}
-
-template <typename T, bool kRelu>
-void forward_train_rows(const T* x, const Extents& e, const double* gamma, const double* beta,
-                        double eps, T* y, Moments* moments, double* invstd) {
-  if (in_l1_tiles<T>(e, 2)) {
-    forward_train_tiles<T, kRelu>(x, e, gamma, beta, eps, y, moments, invstd);
-    return;
-  }
-  const RowItems items(e);
-  const bool parallel = use_threads(e);
-  const bool stream = stream_output(e, sizeof(T));
-  RowScratch<T> s(e.c, items.count);
-  // Row 0 is the pilot: every item shifts channel c by x[0, c].
-  const Columns<T> pilot{x, nullptr, nullptr};
-  for_each_item_by_thread(items.count, parallel, false, [&](int64_t i) {
-    column_sums<T, false, false>(x, nullptr, e.c, items.first(i), items.last(i), pilot,
-                                 s.part1 + i * e.c, s.part2 + i * e.c, sum_order(e, 1, sizeof(T)));
-  });
-  s.merge(e.c, items.count);
-  finish_statistics(s, x, items.rows, gamma, beta, eps, 0, e.c, moments, invstd);
-  s.wrap(e.c, false);
-  for_each_item_by_thread(items.count, parallel, true, [&](int64_t i) {
-    normalize_row_range<T, kRelu>(x, y, e.c, items.first(i), items.last(i), s, stream,
-                                  pair_rows(e, 2));
-  });
-}
-
-template <typename T, bool kRelu>
-void forward_infer_rows(const T* x, const Extents& e, const double* mean, const double* invstd,
-                        const double* gamma, const double* beta, T* y) {
-  const RowItems items(e);
-  const bool stream = stream_output(e, sizeof(T));
-  RowScratch<T> s(e.c, 0);
-  set_affine(s, e.c, mean, invstd, gamma, beta);
-  s.wrap(e.c, false);
-  for_each_item(items.count, use_threads(e), [&](int64_t i) {
-    normalize_row_range<T, kRelu>(x, y, e.c, items.first(i), items.last(i), s, stream,
-                                  pair_rows(e, 2));
-  });
-}
-
-template <typename T, bool kRelu>
-void backward_rows(const T* x, const T* dy, const Extents& e, const double* mean,
-                   const double* invstd, const double* gamma, const double* beta,
-                   bool through_stats, T* dx, double* dgamma, double* dbeta) {
-  if (in_l1_tiles<T>(e, 3)) {
-    backward_tiles<T, kRelu>(x, dy, e, mean, invstd, gamma, beta, through_stats, dx, dgamma, dbeta);
-    return;
-  }
-  const RowItems items(e);
-  const bool parallel = use_threads(e);
-  const bool stream = stream_output(e, sizeof(T));
-  RowScratch<T> s(e.c, items.count);
-  set_affine(s, e.c, mean, invstd, gamma, beta);
-  const Columns<T> columns{s.center, s.scale, s.bias};
-  for_each_item_by_thread(items.count, parallel, false, [&](int64_t i) {
-    column_sums<T, true, kRelu>(x, dy, e.c, items.first(i), items.last(i), columns,
-                                s.part1 + i * e.c, s.part2 + i * e.c, sum_order(e, 2, sizeof(T)));
-  });
-  s.merge(e.c, items.count);
-  finish_gradient(s, items.rows, mean, invstd, gamma, through_stats, 0, e.c, dgamma, dbeta);
-  if (dx == nullptr) return;
-  s.wrap(e.c, true);
-  for_each_item_by_thread(items.count, parallel, true, [&](int64_t i) {
-    dx_row_range<T, kRelu>(x, dy, dx, e.c, items.first(i), items.last(i), s, stream,
-                           pair_rows(e, 3));
-  });
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
 // Loops over one contiguous span of a channel (a strip of a channels-first tensor): sums for the
 // statistics and the gradient, the normalize and dx, each with one set of per-channel
-// coefficients broadcast to every lane.
+// coefficients broadcast to every lane. See vector_ops.hpp for how the headers are compiled.
 #pragma once
 
-#include "kernels/cpu/simd.inc"
+#include <cstdint>
+
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/streaming_stores.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
@@ -17,7 +22,7 @@ void add_sums(const T* p, int64_t len, T pilot, LaneSums<T>& acc) {
   const V pv = V{} + pilot;
   int64_t i = 0;
   while (i + L <= len) {
-    const int64_t end = min64(len, i + 2 * kFlushPerLane * L);
+    const int64_t end = min64(len, i + 2 * tuning::kFlushPerLane * L);
     V a1{}, a2{}, b1{}, b2{};
     for (; i + 2 * L <= end; i += 2 * L) {
       const V u = load<V>(p + i) - pv;
@@ -94,7 +99,7 @@ void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T
   const V cv = V{} + f.center, sv = V{} + f.scale, bv = V{} + f.bias;
   int64_t i = 0;
   while (i + L <= len) {
-    const int64_t end = min64(len, i + kFlushPerLane * L);
+    const int64_t end = min64(len, i + tuning::kFlushPerLane * L);
     V a1{}, a2{};
     for (; i + L <= end; i += L) {
       const V u = load<V>(x + i) - cv;

@@ -1,34 +1,36 @@
 // Per-column sums over runs of rows of a row-major [M, C] tensor, for the statistics (sums of
 // x - pilot and its square) and the gradient (sums of dy and dy * (x - center)): column tiles for
 // data in L1, rows in memory order beyond it. Float partial sums move to double every
-// kFlushPerLane rows.
+// kFlushPerLane rows. See vector_ops.hpp for how the headers are compiled.
 #pragma once
 
-#include "kernels/cpu/simd.inc"
+#include <cstdint>
+
+#include "bnorm/layout.hpp"
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
-// Whether `inputs` tensors of e's size are larger than an L1 (32 KiB): then the statistics read
-// rows in memory order (column_sums_in_row_order). Measured on the AVX2 machine, minimum of many
-// calls, one thread, with two rows per step: FC 256 x 1024 training forward 121 -> 96 us,
-// backward 220 -> 152 us; NHWC 64 x 256 x 14 x 14 6.8 -> 5.3 ms and 10.3 -> 6.8 ms. Only
-// 60 x 100's forward (24 KiB, already in L1) is as fast or faster with column tiles.
+// Whether `inputs` tensors of e's size are larger than L1: then the statistics read rows in
+// memory order (column_sums_in_row_order), which the prefetchers follow; the column tiles win
+// only where every tile reads from L1.
 inline bool beyond_l1(const Extents& e, int64_t inputs, int64_t element_bytes) {
-  return e.numel() * inputs * element_bytes > (int64_t{1} << 15);
+  return e.numel() * inputs * element_bytes > tuning::kL1Bytes;
 }
 
 // How column sums read their rows: column tiles (data in L1), in row order (beyond L1), and in
-// row order from memory (inputs together larger than kFromMemoryBytes, half the 32 MiB L3 of the
-// machine the kernels were tuned on).
+// row order from memory (inputs together larger than tuning::kFromMemoryBytes).
 enum class SumOrder { kColumnTiles, kRowOrder, kRowOrderFromMemory };
-constexpr int64_t kFromMemoryBytes = int64_t{16} << 20;
 
 // inputs: tensors the sums read (x; x and dy), of element_bytes each.
 inline SumOrder sum_order(const Extents& e, int64_t inputs, int64_t element_bytes) {
   if (!beyond_l1(e, inputs, element_bytes)) return SumOrder::kColumnTiles;
-  return e.numel() * inputs * element_bytes > kFromMemoryBytes ? SumOrder::kRowOrderFromMemory
-                                                               : SumOrder::kRowOrder;
+  return e.numel() * inputs * element_bytes > tuning::kFromMemoryBytes
+             ? SumOrder::kRowOrderFromMemory
+             : SumOrder::kRowOrder;
 }
 
 // Per-channel inputs of the column sums: center (and scale, bias for the relu mask), [C].
@@ -81,12 +83,9 @@ void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t
   }
 }
 
-// Vectors of columns per pass of column_sums_in_row_order: 1024 floats, a 4 KiB page of a row, in
-// every build; the float accumulators (8 KiB) stay in L1. Half that (two passes over each page of
-// FC 256 x 1024, each restarting the prefetchers on every page) was slower: median of 4
-// alternating runs, training forward cold 466 -> 397 us at 1 thread, 340 -> 316 at 2; backward
-// cold 500 -> 464 and 394 -> 364 us; hot 104 -> 99 and 155 -> 137 us at 1 thread.
-constexpr int64_t kRowOrderVectors = 8192 / (2 * kVectorBytes);
+// Vectors of columns per pass of column_sums_in_row_order: a page of a row in every build
+// (tuning::kRowOrderPassBytes).
+constexpr int64_t kRowOrderVectors = tuning::kRowOrderPassBytes / kVectorBytes;
 
 // s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_tile_sums, reading the rows in
 // memory order into float accumulators, one per vector of columns, which move to double every
@@ -101,17 +100,12 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
   const int64_t whole = cols / L;                      // vectors that start at v * L
   const int64_t vectors = whole + (cols % L ? 1 : 0);  // plus the one that ends at the row's end
   const auto column_of = [&](int64_t v) { return v < whole ? v * L : cols - L; };
-  // Gradient sums take two rows per step (fewer accumulator loads and stores), statistics one:
-  // minimum of many calls, one thread, 32 x 64 x 56 x 56 and 64 x 256 x 14 x 14 NHWC, two rows
-  // per step made the training forward 5-20% slower (two interleaved streams per input). For
-  // the gradient sums two rows are faster where they read as one stream (rows of at most 512 B:
-  // 12544 x 64 backward, one thread, median 0.48 ms against 0.70 one row per step) or where each
-  // row is a page of its own (4 KiB and more: 3136 x 1024, 6.1 against 7.7 ms), and slower in
-  // between when the data comes from memory, where they interleave two positions of one 4 KiB
-  // page and the L2 prefetcher, which tracks pages, falls behind (12544 x 256, 12.8 MB per
-  // tensor: 6.1 against 4.4 ms; from cache, 1024 x 512, two rows stay faster: 0.28 against 0.39).
+  // Gradient sums take two rows per step (fewer accumulator loads and stores), except from memory
+  // on rows between one stream and one page long (see tuning.hpp); the statistics take one row,
+  // since two rows per step are two interleaved streams per input.
   const int64_t row_bytes = cols * static_cast<int64_t>(sizeof(T));
-  const bool pairs = kGrad && (!from_memory || row_bytes <= 512 || row_bytes >= 4096);
+  const bool pairs = kGrad && (!from_memory || row_bytes <= tuning::kOneStreamRowBytes ||
+                               row_bytes >= tuning::kPageBytes);
   for (int64_t v0 = 0; v0 < vectors; v0 += kRowOrderVectors) {
     const int64_t v1 = min64(vectors, v0 + kRowOrderVectors);
     V acc1[kRowOrderVectors], acc2[kRowOrderVectors];
@@ -139,8 +133,8 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
       acc1[v - v0] += p1;
       acc2[v - v0] += p2;
     };
-    for (int64_t rb = r0; rb < r1; rb += kFlushPerLane) {
-      const int64_t re = min64(r1, rb + kFlushPerLane);
+    for (int64_t rb = r0; rb < r1; rb += tuning::kFlushPerLane) {
+      const int64_t re = min64(r1, rb + tuning::kFlushPerLane);
       for (int64_t v = v0; v < v1; ++v) acc1[v - v0] = V{}, acc2[v - v0] = V{};
       int64_t r = rb;
       for (; pairs && r + 2 <= re; r += 2) {
@@ -174,7 +168,8 @@ void column_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1, 
                  double* s1, double* s2, SumOrder order) {
   constexpr int64_t L = kLanes<T>;
   const int64_t bytes_per_row = cols * static_cast<int64_t>(sizeof(T)) * (kGrad ? 2 : 1);
-  const int64_t block = min64(kFlushPerLane, 32768 / bytes_per_row > 2 ? 32768 / bytes_per_row : 2);
+  const int64_t fit = tuning::kL1Bytes / bytes_per_row;
+  const int64_t block = min64(tuning::kFlushPerLane, fit > 2 ? fit : 2);
   const auto shifted = [&](int64_t c) {
     return Columns<T>{k.center + c, kRelu ? k.scale + c : nullptr, kRelu ? k.bias + c : nullptr};
   };

@@ -2,10 +2,22 @@
 // contiguous strips of S values. A channel that fits in cache is one work item, summed and then
 // normalized (or differentiated) at once, so x is read from memory once; larger channels are split
 // into items of whole strips whose partial sums merge in item order. Items depend on the shape
-// only, so any number of threads gives the same bits.
+// only, so any number of threads gives the same bits. See vector_ops.hpp for how the headers are
+// compiled.
 #pragma once
 
-#include "kernels/cpu/spans.inc"
+#include <cmath>
+#include <cstdint>
+
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/parallel_loops.hpp"
+#include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/span_loops.hpp"
+#include "kernels/cpu/streaming_stores.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
@@ -16,9 +28,9 @@ struct StripItems {
   int64_t items_per_channel;
 
   explicit StripItems(const Extents& e)
-      : strips_per_item(e.per_channel() <= kFuseChannelElems
+      : strips_per_item(e.per_channel() <= tuning::kFuseChannelElems
                             ? e.n
-                            : (kItemElems / e.s > 1 ? kItemElems / e.s : 1)),
+                            : (tuning::kItemElems / e.s > 1 ? tuning::kItemElems / e.s : 1)),
         items_per_channel(ceil_div(e.n, strips_per_item)) {}
 
   int64_t channel(int64_t item) const { return item / items_per_channel; }
@@ -32,35 +44,28 @@ inline int64_t strip_offset(const Extents& e, int64_t n, int64_t c) { return (n 
 
 // Channels per work item when channels fit in cache: neighbouring channels' strips are adjacent
 // in memory, so a group reads runs of G * S values per sample instead of S. At most kMaxGroup,
-// as many as fit in kFuseChannelElems together (counting every input tensor), and few enough to
-// leave 16 items to share out. Strips of kLongStripElems or more are long runs already; their
-// groups fit in half of kFuseChannelElems, about an L2, so that the second pass over a group
-// reads from L2 rather than L3. Medians of 6 alternating runs of the training forward on
-// 32 x 64 x 56 x 56 (400 KB per channel; one channel per item instead of two): 1 thread hot
-// 6.1 -> 5.4 ms, cold 6.2 -> 5.7, 2 threads cold 4.3 -> 3.8, hot 3.7 either way. Short strips
-// keep the whole budget: on 64 x 256 x 14 x 14 (784-byte strips) groups of 10 or 8 channels
-// that fit in L2 measured no faster than 16 (800 KB).
-constexpr int64_t kMaxGroup = 16;
-constexpr int64_t kLongStripElems = 1024;
+// as many as fit in the fused-channel budget together (counting every input tensor; half of it
+// for long strips), and few enough to leave kMinGroupItems items to share out.
+constexpr int64_t kMaxGroup = tuning::kMaxGroup;
 
 inline int64_t channel_group(const Extents& e, int64_t inputs) {
-  const int64_t budget = e.s >= kLongStripElems ? kFuseChannelElems / 2 : kFuseChannelElems;
+  const int64_t budget =
+      e.s >= tuning::kLongStripElems ? tuning::kFuseChannelElems / 2 : tuning::kFuseChannelElems;
   const int64_t fit = budget / (inputs * e.per_channel());
-  const int64_t share = e.c / 16;
+  const int64_t share = e.c / tuning::kMinGroupItems;
   int64_t g = min64(kMaxGroup, min64(fit, share));
   return g > 1 ? g : 1;
 }
 
-// The strips of one channel lie C * S apart: short strips (14 x 14 = 784 bytes) end before the
-// hardware prefetcher catches on, and each would start with a full memory latency. So the kernels
-// prefetch the strip kAhead steps ahead (up to 4 KiB of it; beyond that the hardware keeps up).
-constexpr int64_t kAhead = 2;
+// The strips of one channel lie C * S apart: short ones would each start with a full memory
+// latency, so the kernels prefetch the strip kAhead steps ahead.
+constexpr int64_t kAhead = tuning::kPrefetchAhead;
 
 template <typename T>
 inline void prefetch_strip(const T* p, int64_t len, bool for_write) {
-  const int64_t n = min64(len * static_cast<int64_t>(sizeof(T)), 4096);
+  const int64_t n = min64(len * static_cast<int64_t>(sizeof(T)), tuning::kPrefetchStripBytes);
   const char* b = reinterpret_cast<const char*>(p);
-  for (int64_t i = 0; i < n; i += 64) {
+  for (int64_t i = 0; i < n; i += tuning::kLineBytes) {
     if (for_write) {
       __builtin_prefetch(b + i, 1);
     } else {
@@ -162,7 +167,7 @@ void forward_infer_channels_first(const T* x, const Extents& e, const double* me
   for (int64_t c = 0; c < e.c; ++c) affine[c] = affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
   // Items are runs of consecutive strips (n, c) in memory order.
   const int64_t strips = e.n * e.c;
-  const int64_t per_item = kItemElems / e.s > 1 ? kItemElems / e.s : 1;
+  const int64_t per_item = tuning::kItemElems / e.s > 1 ? tuning::kItemElems / e.s : 1;
   const bool stream = stream_output(e, sizeof(T));
   for_each_item(ceil_div(strips, per_item), use_threads(e), [&](int64_t i) {
     for (int64_t j = i * per_item; j < min64(strips, (i + 1) * per_item); ++j) {

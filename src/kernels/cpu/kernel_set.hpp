@@ -1,8 +1,19 @@
-// The optimized KernelSet for one ISA: routes each problem to the channels-first (NCHW, S > 1) or
-// the row-major (N x C, channels-last) kernels and picks the relu and non-relu instantiation.
-#include "kernels/cpu/channels_first.inc"
-#include "kernels/cpu/channels_last.inc"
-#include "kernels/cpu/cpu_kernels.hpp"
+// The optimized KernelSet of one ISA build, kernel_set<T>() in namespace BNORM_CPU_NS: routes each
+// problem to the channels-first (NCHW, S > 1) or the row-major (N x C, channels-last) kernels and
+// picks the relu and non-relu instantiation. Included once, by the build's batch_norm_<isa>.cpp,
+// which also defines BNORM_CPU_NAME, BNORM_CPU_REQUIRES (a CpuIsa) and, for builds without
+// float64, BNORM_CPU_FLOAT_ONLY.
+#pragma once
+
+#if !defined(BNORM_CPU_NAME) || !defined(BNORM_CPU_REQUIRES)
+#error "kernel_set.hpp needs BNORM_CPU_NAME and BNORM_CPU_REQUIRES: see batch_norm_avx2.cpp"
+#endif
+
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+#include "kernels/cpu/channels_first_kernels.hpp"
+#include "kernels/cpu/row_major_kernels.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
@@ -54,8 +65,8 @@ void backward(const T* x, const T* dy, const Extents& e, const double* mean, con
 }
 
 template <typename T>
-const KernelSet<T> kKernels = {BNORM_CPU_NAME, supports_everything, forward_train<T>,
-                               forward_infer<T>, backward<T>};
+const KernelSet<T> kKernels = {BNORM_CPU_NAME,   CpuIsa::BNORM_CPU_REQUIRES, supports_everything,
+                               forward_train<T>, forward_infer<T>,           backward<T>};
 
 }  // namespace
 
@@ -65,14 +76,7 @@ const KernelSet<T>& kernel_set() {
 }
 
 template const KernelSet<float>& kernel_set<float>();
-#ifdef BNORM_CPU_FLOAT_ONLY
-// float64 runs the baseline build: it is not the case the ISA builds are tuned for, and leaving
-// it out of them halves their compile time.
-template <>
-const KernelSet<double>& kernel_set<double>() {
-  return scalar::kernel_set<double>();
-}
-#else
+#ifndef BNORM_CPU_FLOAT_ONLY
 template const KernelSet<double>& kernel_set<double>();
 #endif
 

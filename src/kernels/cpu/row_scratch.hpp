@@ -1,9 +1,18 @@
 // What the row-major kernels share: their work items (runs of rows), the per-call scratch of
 // per-channel arrays, and the per-channel arithmetic that turns column sums into the normalize's
-// and the gradient's coefficients.
+// and the gradient's coefficients. See vector_ops.hpp for how the headers are compiled.
 #pragma once
 
-#include "kernels/cpu/column_sums.inc"
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
@@ -16,7 +25,7 @@ struct RowItems {
 
   explicit RowItems(const Extents& e)
       : rows(e.n * e.s),
-        rows_per_item(kItemElems / e.c > 1 ? kItemElems / e.c : 1),
+        rows_per_item(tuning::kItemElems / e.c > 1 ? tuning::kItemElems / e.c : 1),
         count(ceil_div(rows, rows_per_item)) {}
 
   int64_t first(int64_t item) const { return item * rows_per_item; }

@@ -2,33 +2,37 @@
 // layer). The two-pass kernels read x (and dy) once for the sums and again for the outputs; x and
 // y together (48 KB for 60 x 100) do not fit in a 32 KiB L1, so both reads come from L2. Here a
 // column tile of every row is summed, its channels' coefficients computed, and its outputs
-// written at once, while the tile is in L1: x (and dy) are read from L2 once. 60 x 100, one
-// thread, minimum of 7 x 20000 calls through the public API: training forward 1.68 -> 1.57 us,
-// backward 2.35 -> 1.97 us.
+// written at once, while the tile is in L1: x (and dy) are read from L2 once. See vector_ops.hpp
+// for how the headers are compiled.
 #pragma once
 
-#include "kernels/cpu/row_scratch.inc"
+#include <cstdint>
+
+#include "bnorm/layout.hpp"
+#include "bnorm/moments.hpp"
+#include "kernels/cpu/channel_math.hpp"
+#include "kernels/cpu/column_sums.hpp"
+#include "kernels/cpu/row_scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
 
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
-// L1 bytes a column tile of every row may take, counting kTileLines per row per tensor: the most
-// cache lines a tile of two vectors covers when unaligned (2 for 16- and 32-byte vectors, 3 for
-// 64-byte ones).
-constexpr int64_t kL1TileBytes = int64_t{24} << 10;
-constexpr int64_t kTileLines = (2 * kVectorBytes - 1) / kLineBytes + 2;
+// Cache lines a tile of two vectors covers in one row at most, when unaligned (2 for 16- and
+// 32-byte vectors, 3 for 64-byte ones): what a tile's footprint counts per row and tensor.
+constexpr int64_t kTileLines = (2 * kVectorBytes - 1) / tuning::kLineBytes + 2;
 
 // Whether the row-major kernels go tile by tile: one work item (no threads), at least a vector of
-// channels, `tensors` tensors (x, y; x, dy, dx) larger than a 32 KiB L1 together, and a tile of
-// every row of them within kL1TileBytes. Where the tensors fit in L1, the two passes read from L1
-// and the tiles only add a short statistics loop per tile: forward, minimum of 7 x 20000 calls,
-// 2 x 100 0.54 us in two passes against 0.84 in tiles, 30 x 100 1.07 against 1.16.
+// channels, `tensors` tensors (x, y; x, dy, dx) larger than L1 together, and a tile of every row
+// of them within tuning::kL1TileBytes. Where the tensors fit in L1, the two passes read from L1
+// and the tiles would only add a short statistics loop per tile.
 template <typename T>
 bool in_l1_tiles(const Extents& e, int64_t tensors) {
   const int64_t rows = e.n * e.s;
-  return e.numel() <= kItemElems && e.c >= kLanes<T> &&
-         e.numel() * tensors * static_cast<int64_t>(sizeof(T)) > (int64_t{1} << 15) &&
-         rows * tensors * kTileLines * kLineBytes <= kL1TileBytes;
+  return e.numel() <= tuning::kItemElems && e.c >= kLanes<T> &&
+         e.numel() * tensors * static_cast<int64_t>(sizeof(T)) > tuning::kL1Bytes &&
+         rows * tensors * kTileLines * tuning::kLineBytes <= tuning::kL1TileBytes;
 }
 
 // f<NV>(c, fresh) for each column tile of a row of `cols` columns, in the order of column_sums'
@@ -51,9 +55,9 @@ void tile_sums(const T* x, const T* dy, int64_t rows, int64_t cols, int64_t c, i
                Columns<T> k, RowScratch<T>& s) {
   constexpr int64_t L = kLanes<T>;
   double t1[NV * L] = {}, t2[NV * L] = {};
-  for (int64_t rb = 0; rb < rows; rb += kFlushPerLane) {
+  for (int64_t rb = 0; rb < rows; rb += tuning::kFlushPerLane) {
     column_tile_sums<T, kGrad, kRelu, NV>(x + c, kGrad ? dy + c : nullptr, cols, rb,
-                                          min64(rows, rb + kFlushPerLane), k, t1, t2);
+                                          min64(rows, rb + tuning::kFlushPerLane), k, t1, t2);
   }
   for (int64_t j = fresh; j < c + NV * L; ++j) s.sum1[j] = t1[j - c], s.sum2[j] = t2[j - c];
 }

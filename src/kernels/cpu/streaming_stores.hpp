@@ -1,0 +1,75 @@
+// Non-temporal (streaming) stores for one ISA build: when outputs take them, the one store
+// instruction, the fence, and write_streaming, which writes a span with them on whole cache lines
+// only. See vector_ops.hpp for how the kernels/cpu headers are compiled.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "bnorm/layout.hpp"
+#include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
+#include "kernels/cpu/vector_ops.hpp"
+
+namespace bnorm::kernels::BNORM_CPU_NS {
+namespace {
+
+// Whether a kernel writes its outputs with non-temporal stores (tuning::kStreamOutputBytes, or
+// BNORM_STREAM_MIN_BYTES when set).
+inline bool stream_output(const Extents& e, int64_t element_bytes) {
+  return e.numel() * element_bytes > stream_min_bytes(tuning::kStreamOutputBytes);
+}
+
+// Non-temporal store of one vector to p, which must be aligned to kVectorBytes.
+template <typename T, typename V>
+inline void store_stream(T* p, V v) {
+#if BNORM_CPU_VECTOR_BYTES == 64 && defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) _mm512_stream_ps(p, (__m512)v);
+  if constexpr (sizeof(T) == 8) _mm512_stream_pd(p, (__m512d)v);
+#elif BNORM_CPU_VECTOR_BYTES == 32 && defined(__AVX__)
+  if constexpr (sizeof(T) == 4) _mm256_stream_ps(p, (__m256)v);
+  if constexpr (sizeof(T) == 8) _mm256_stream_pd(p, (__m256d)v);
+#else
+  // SSE (every x86-64; also the 16-lane logic the tests compile for baseline): 16-byte pieces,
+  // each aligned since p is.
+  for (size_t k = 0; k < sizeof v; k += 16) {
+    __m128 piece;
+    std::memcpy(&piece, reinterpret_cast<const char*>(&v) + k, 16);
+    _mm_stream_ps(reinterpret_cast<float*>(reinterpret_cast<char*>(p) + k), piece);
+  }
+#endif
+}
+
+// Non-temporal stores are weakly ordered: a work item that made them ends with this, before
+// another thread (or the caller) may read its outputs.
+inline void stream_fence() { _mm_sfence(); }
+
+// Writes out [0, len) in increasing order of i, with non-temporal stores on whole cache lines and
+// plain stores everywhere else: one(i) writes element i itself, vec(i) returns the vector of
+// elements [i, i + L) for the loop to store. A line that plain stores write in part while
+// streaming stores fill the rest is flushed from the write-combining buffer half full and written
+// twice; so the partial lines at both ends of the span get plain stores, and a span that starts
+// or ends in the middle of a line (a row or strip of an unaligned tensor) never mixes the two.
+template <typename T, typename One, typename Vec>
+inline void write_streaming(T* out, int64_t len, const One& one, const Vec& vec) {
+  constexpr int64_t L = kLanes<T>;
+  constexpr int64_t kLineBytes = tuning::kLineBytes;
+  constexpr int64_t kLine = kLineBytes / static_cast<int64_t>(sizeof(T));
+  int64_t i = 0;
+  for (const int64_t head = min64(len, elements_to_alignment(out)); i < head; ++i) one(i);
+  const auto to_line = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + i) % kLineBytes);
+  const int64_t lines_begin =
+      min64(len, i + (to_line == 0 ? 0 : kLineBytes - to_line) / static_cast<int64_t>(sizeof(T)));
+  const int64_t lines_end = lines_begin + (len - lines_begin) / kLine * kLine;
+  for (; i < lines_begin && i + L <= len; i += L) store(out + i, vec(i));
+  if (i == lines_begin) {  // else the span ended before its first whole line
+    for (; i < lines_end; i += L) store_stream(out + i, vec(i));
+  }
+  for (; i + L <= len; i += L) store(out + i, vec(i));
+  for (; i < len; ++i) one(i);
+}
+
+}  // namespace
+}  // namespace bnorm::kernels::BNORM_CPU_NS

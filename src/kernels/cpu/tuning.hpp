@@ -1,0 +1,73 @@
+// Every size threshold of the optimized CPU kernels, in one place, each with the reason for its
+// value. They change only the speed: the results do not depend on them except through the fixed
+// blocking of float partial sums (kFlushPerLane) and the work items (kItemElems,
+// kFuseChannelElems), which are part of what makes the bits independent of the thread count.
+// The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
+// core, 32 MiB L3).
+#pragma once
+
+#include <cstdint>
+
+namespace bnorm::kernels::tuning {
+
+// Bytes of a cache line: the unit that prefetches fetch and write-combining fills.
+inline constexpr int64_t kLineBytes = 64;
+// L1 data cache: below it a second pass over the data is free, above it the access order matters.
+inline constexpr int64_t kL1Bytes = int64_t{32} << 10;
+
+// --- Threads and work items
+// Below this many elements a call runs on the calling thread: an OpenMP fork and join costs
+// microseconds, more than such a problem takes.
+inline constexpr int64_t kParallelMinElems = int64_t{1} << 16;
+// Work items hold about this many elements: enough to amortize the loop set-up, small enough for
+// threads to share the work evenly.
+inline constexpr int64_t kItemElems = int64_t{1} << 15;
+// Float partial sums run over at most this many values per lane before they move to double, which
+// bounds their rounding error independently of the problem size.
+inline constexpr int64_t kFlushPerLane = 64;
+
+// --- Streaming (non-temporal) stores
+// Outputs larger than this (a quarter of L3) bypass the caches: they would not stay in L3 anyway,
+// and a plain store first reads the line it writes, a third of an inference forward's traffic.
+inline constexpr int64_t kStreamOutputBytes = int64_t{8} << 20;
+
+// --- Channels-first (NCHW) kernels
+// A channel of at most this many elements (1 MiB of float, about an L2) is normalized right after
+// its statistics are summed, while it is in cache: x is read from memory once instead of twice.
+inline constexpr int64_t kFuseChannelElems = int64_t{1} << 18;
+// At most this many neighbouring channels per work item: their strips are adjacent in memory, so
+// a group reads longer runs; more would not fit the budget above for any useful strip length.
+inline constexpr int64_t kMaxGroup = 16;
+// Groups leave at least this many work items to share among threads.
+inline constexpr int64_t kMinGroupItems = 16;
+// Strips of at least this many elements are long runs already; their groups take half of
+// kFuseChannelElems, so that the second pass over a group reads from L2 rather than L3.
+inline constexpr int64_t kLongStripElems = 1024;
+// Strips of a channel lie C * S apart and short ones end before the hardware prefetcher catches
+// on: the kernels prefetch the strip this many steps ahead, up to kPrefetchStripBytes of it
+// (beyond that the hardware keeps up).
+inline constexpr int64_t kPrefetchAhead = 2;
+inline constexpr int64_t kPrefetchStripBytes = 4096;
+
+// --- Row-major ([M, C], channels-last) kernels
+// Inputs larger than this together (half of L3) come from memory: the gradient sums then read
+// one row per step where two would interleave two positions of one page (see kPageBytes).
+inline constexpr int64_t kFromMemoryBytes = int64_t{16} << 20;
+// Row-order column sums go over the columns in passes of this many bytes of a row (a page): the
+// float accumulators of a pass (twice that) stay in L1, and each pass keeps the prefetchers on
+// one page per row.
+inline constexpr int64_t kRowOrderPassBytes = 4096;
+// Gradient sums from memory take two rows per step only where the rows read as one stream (at
+// most kOneStreamRowBytes) or each row is a page of its own (at least kPageBytes): in between the
+// two rows are two positions of one page, which the page-tracking L2 prefetcher serves badly.
+inline constexpr int64_t kOneStreamRowBytes = 512;
+inline constexpr int64_t kPageBytes = 4096;
+// The normalize and dx go two rows per step (sharing the loads of the per-channel arrays) only
+// when their tensors fit in this (a quarter of L2); from L3 or memory two rows are two streams,
+// which the prefetchers serve worse than one.
+inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
+// L1 bytes a column tile of every row may take in the L1-tile kernels (row_major_l1_tiles.hpp):
+// three quarters of L1, leaving room for the per-channel arrays and the stack.
+inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
+
+}  // namespace bnorm::kernels::tuning

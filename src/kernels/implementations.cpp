@@ -1,0 +1,133 @@
+// The list of kernel implementations, best first with the reference last, and which of them this
+// process may run: the ISAs the CPU reports, capped by BNORM_CPU_ISA when it forces one.
+#include <cstdlib>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "bnorm/error.hpp"
+#include "kernels/cpu/scratch.hpp"
+#include "kernels/kernels.hpp"
+
+namespace bnorm::kernels {
+
+// One build of src/kernels/cpu per ISA (kernels/cpu/batch_norm_<isa>.cpp), each compiled with its
+// own flags; the rest of the library is baseline x86-64.
+namespace avx512 {
+template <typename T>
+const KernelSet<T>& kernel_set();
+}
+namespace avx2 {
+template <typename T>
+const KernelSet<T>& kernel_set();
+}
+namespace scalar {
+template <typename T>
+const KernelSet<T>& kernel_set();
+}
+
+std::string_view to_string(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kScalar:
+      return "scalar";
+    case CpuIsa::kAvx2:
+      return "avx2";
+    case CpuIsa::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+bool cpu_supports(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kScalar:
+      return true;
+    case CpuIsa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CpuIsa::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  }
+  return false;
+}
+
+namespace {
+
+constexpr CpuIsa kIsasBestFirst[] = {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kScalar};
+
+CpuIsa choose_isa() {
+  const char* forced = std::getenv("BNORM_CPU_ISA");
+  if (forced == nullptr || *forced == '\0') {
+    for (CpuIsa isa : kIsasBestFirst) {
+      if (cpu_supports(isa)) return isa;
+    }
+    return CpuIsa::kScalar;
+  }
+  for (CpuIsa isa : kIsasBestFirst) {
+    if (to_string(isa) != forced) continue;
+    if (!cpu_supports(isa)) {
+      throw Error(
+          "[batch_norm] expected BNORM_CPU_ISA to name an instruction set this CPU has, got " +
+          std::string(forced) + "; unset it or use a lower one (avx2, scalar)");
+    }
+    return isa;
+  }
+  throw Error("[batch_norm] expected BNORM_CPU_ISA to be avx512, avx2 or scalar, got " +
+              std::string(forced));
+}
+
+// Whether isa is `ceiling` or below it in kIsasBestFirst (the enum is ordered best first).
+bool at_or_below(CpuIsa isa, CpuIsa ceiling) { return isa >= ceiling; }
+
+}  // namespace
+
+CpuIsa selected_cpu_isa() {
+  // Once per process; while it throws, every call throws again.
+  static const CpuIsa isa = [] {
+    stream_min_bytes(0);
+    return choose_isa();
+  }();
+  return isa;
+}
+
+template <typename T>
+std::span<const KernelSet<T>* const> all_implementations() {
+  if constexpr (std::is_same_v<T, float>) {
+    static const KernelSet<T>* const list[] = {&avx512::kernel_set<T>(), &avx2::kernel_set<T>(),
+                                               &scalar::kernel_set<T>(), &reference_kernels<T>()};
+    return list;
+  } else {
+    static const KernelSet<T>* const list[] = {&scalar::kernel_set<T>(), &reference_kernels<T>()};
+    return list;
+  }
+}
+
+template <typename T>
+std::span<const KernelSet<T>* const> implementations() {
+  static const std::vector<const KernelSet<T>*> runnable = [] {
+    const CpuIsa ceiling = selected_cpu_isa();
+    std::vector<const KernelSet<T>*> list;
+    for (const KernelSet<T>* k : all_implementations<T>()) {
+      if (cpu_supports(k->isa) && at_or_below(k->isa, ceiling)) list.push_back(k);
+    }
+    return list;
+  }();
+  return runnable;
+}
+
+template <typename T>
+const KernelSet<T>& cpu_kernels(CpuIsa isa) {
+  for (const KernelSet<T>* k : all_implementations<T>()) {
+    if (k != &reference_kernels<T>() && at_or_below(k->isa, isa)) return *k;
+  }
+  return reference_kernels<T>();  // not reached: every list has a scalar build
+}
+
+template std::span<const KernelSet<float>* const> all_implementations<float>();
+template std::span<const KernelSet<double>* const> all_implementations<double>();
+template std::span<const KernelSet<float>* const> implementations<float>();
+template std::span<const KernelSet<double>* const> implementations<double>();
+template const KernelSet<float>& cpu_kernels<float>(CpuIsa);
+template const KernelSet<double>& cpu_kernels<double>(CpuIsa);
+
+}  // namespace bnorm::kernels
