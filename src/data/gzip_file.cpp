@@ -105,10 +105,14 @@ std::vector<uint8_t> gzip(std::span<const uint8_t> in, const std::filesystem::pa
 
 }  // namespace
 
+std::vector<uint8_t> maybe_gunzip(std::vector<uint8_t> raw, const std::string& source,
+                                  const SizeBound& bound) {
+  return has_gzip_magic(raw) ? gunzip(raw, source, bound) : raw;
+}
+
 std::vector<uint8_t> read_file_maybe_gzip(const std::filesystem::path& path,
                                           const SizeBound& bound) {
-  std::vector<uint8_t> raw = io::read_regular_file(path, kMaxDataFileBytes);
-  return has_gzip_magic(raw) ? gunzip(raw, path, bound) : raw;
+  return maybe_gunzip(io::read_regular_file(path, kMaxDataFileBytes), path.string(), bound);
 }
 
 void write_file(const std::filesystem::path& path, std::span<const uint8_t> bytes,

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace bnorm::data {
@@ -29,6 +30,11 @@ using SizeBound = std::function<size_t(std::span<const uint8_t> prefix)>;
 // an error, found after inflating at most bound + one buffer). Throws bnorm::Error naming the path.
 std::vector<uint8_t> read_file_maybe_gzip(const std::filesystem::path& path,
                                           const SizeBound& bound = {});
+
+// The same on a file's bytes already in memory (`source` names them in errors): gunzipped when
+// they start with the gzip magic, else returned as they are. For tests and fuzzing.
+std::vector<uint8_t> maybe_gunzip(std::vector<uint8_t> raw, const std::string& source,
+                                  const SizeBound& bound = {});
 
 // Writes `bytes` to `path` (replacing it), gzip-compressed or not. Throws bnorm::Error naming the
 // path when it cannot be written.

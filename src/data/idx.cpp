@@ -5,6 +5,8 @@
 #include <limits>
 #include <optional>
 
+#include "io/read_file.hpp"
+
 namespace bnorm::data {
 namespace {
 
@@ -128,13 +130,15 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& source) {
   return array;
 }
 
+IdxArray decode_idx_file(std::vector<uint8_t> file_bytes, const std::string& source) {
+  const SizeBound bound = [&source](std::span<const uint8_t> prefix) {
+    return idx_size_bound(prefix, source);
+  };
+  return parse_idx(maybe_gunzip(std::move(file_bytes), source, bound), source);
+}
+
 IdxArray read_idx(const std::filesystem::path& path) {
-  const std::string source = path.string();
-  return parse_idx(read_file_maybe_gzip(path,
-                                        [&source](std::span<const uint8_t> prefix) {
-                                          return idx_size_bound(prefix, source);
-                                        }),
-                   source);
+  return decode_idx_file(io::read_regular_file(path, kMaxDataFileBytes), path.string());
 }
 
 std::vector<uint8_t> encode_idx(const IdxArray& array) {

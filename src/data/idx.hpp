@@ -29,6 +29,9 @@ IdxArray read_idx(const std::filesystem::path& path);
 // The same checks on bytes already in memory (after decompression); `source` names them in errors.
 IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& source);
 
+// read_idx on a file's bytes in memory, gzipped or not (for tests and fuzzing).
+IdxArray decode_idx_file(std::vector<uint8_t> file_bytes, const std::string& source);
+
 // Bytes past the header's size that idx_size_bound still allows, so that a file with a few bytes
 // too many gets parse_idx's exact "trailing bytes" message rather than a bound error.
 inline constexpr size_t kIdxTrailingSlack = 4096;
