@@ -72,6 +72,10 @@ TEST(CheckpointKill, EveryCheckpointLoadsAndResumingIsBitwiseTheSame) {
   int loaded = 0, kills = 0;
   for (int kill = 0; kill < 20; ++kill, ++kills) {
     const pid_t pid = start_trainer(killed);
+    // The first kill waits for the first checkpoint, so that a loaded machine (a slow start) still
+    // leaves one to check; later kills may land anywhere, the start included.
+    for (int ms = 0; kill == 0 && ms < 60000 && !std::filesystem::exists(killed / "ckpt"); ++ms)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::microseconds(moment(rng)));
     ::kill(pid, SIGKILL);
     wait_exit_code(pid);

@@ -52,7 +52,7 @@ int run(CLI::App& app, int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11 uses 105/106 and friends; usage errors are 2 here, as for any Unix tool.
-    std::cerr << prefix(app) << ": " << one_line(e.what()) << " (see bnorm --help)\n";
+    std::cerr << "bnorm: " << one_line(e.what()) << " (see bnorm --help)\n";
     return 2;
   } catch (const bnorm::Error& e) {
     std::cerr << prefix(app) << ": " << one_line(e.what()) << "\n";

@@ -112,7 +112,10 @@ void add_paper_command(CLI::App& app, bool run_it) {
                   "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
   cmd->add_option("--out", args->out, "output directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no progress output");
-  if (run_it) cmd->callback([args] { run(*args); });
+  // The callback owns args (the options write into it), so it is set even when nothing runs.
+  cmd->callback([args, run_it] {
+    if (run_it) run(*args);
+  });
 }
 
 }  // namespace bnorm::cli
