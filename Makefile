@@ -4,7 +4,7 @@ BUILD := build/$(PRESET)
 # Parallel build and test jobs: every core unless JOBS=... says otherwise.
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build run test test-sanitize check clean bench bench-mlp bench-cnn bench-torch results
+.PHONY: all setup configure build run test test-sanitize fuzz check clean bench bench-mlp bench-cnn bench-torch results
 
 all: build
 
@@ -29,6 +29,25 @@ test-sanitize: setup
 	@cmake --preset asan-ubsan >/dev/null
 	@cmake --build --preset asan-ubsan -j $(JOBS)
 	ctest --preset asan-ubsan -j $(JOBS)
+
+# Each libFuzzer target of fuzz/ for FUZZ_SECONDS (default 60), from its committed seed corpus
+# (new inputs go to build/fuzz/corpus/<target>, findings to build/fuzz/findings). Needs clang.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := idx checkpoint cli_options
+fuzz: setup
+	@cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DBNORM_FUZZ=ON \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build/fuzz -j2 $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@mkdir -p build/fuzz/findings
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/findings/$$t- build/fuzz/corpus/$$t fuzz/corpus/$$t \
+	    >build/fuzz/$$t.log 2>&1 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$t.log; \
+	done
 
 check:
 	scripts/check

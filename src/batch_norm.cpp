@@ -2,6 +2,7 @@
 #include "bnorm/batch_norm.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "check.hpp"
 #include "functional_internal.hpp"
@@ -53,7 +54,11 @@ template <typename T>
 BatchNorm<T>::BatchNorm(const BatchNormOptions& options) : options_(options) {
   constexpr std::string_view op = "BatchNorm";
   check(options.num_features > 0, op, "expected num_features > 0, got ", options.num_features);
-  check(options.eps > 0.0 && std::isfinite(options.eps), op, "expected eps > 0, got ", options.eps);
+  // eps below T's smallest normal underflows in T, and 1/sqrt(eps) of a constant channel overflows.
+  check(std::isfinite(options.eps) && options.eps >= std::numeric_limits<T>::min() &&
+            options.eps <= std::numeric_limits<T>::max(),
+        op, "expected eps > 0 and at least ", std::numeric_limits<T>::min(),
+        " (the smallest normal number of the data type), got ", options.eps);
   if (options.momentum) {
     check(*options.momentum >= 0.0 && *options.momentum <= 1.0, op,
           "expected momentum in [0, 1] (or std::nullopt for a cumulative average), got ",
@@ -141,6 +146,8 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
     }
   }
   has_forward_ = true;
+  last_x_ = x.data();
+  last_x_size_ = x.size();
   last_mode_ = mode;
   last_desc_ = desc;
 }
@@ -158,6 +165,10 @@ void BatchNorm<T>::update_running_stats() {
 template <typename T>
 void BatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::span<T> dx) {
   check(has_forward_, "BatchNorm::backward", "expected a forward() before backward(), got none");
+  // The saved statistics belong to the forward's input; another tensor would get wrong gradients.
+  check(x.data() == last_x_ && x.size() == last_x_size_, "BatchNorm::backward",
+        "expected x to be the last forward()'s input (the same buffer of ", last_x_size_,
+        " elements), got another buffer or size; call forward() on this x first");
   const bool through = uses_batch_stats(last_mode_) && options_.gradient_through_stats;
   const bool wants_param_grads = options_.affine && last_mode_ != Mode::kFrozen;
   batch_norm_backward<T>(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "check.hpp"
 #include "functional_internal.hpp"
@@ -29,8 +30,15 @@ void check_optional_size(std::span<T> s, int64_t expected, std::string_view op,
         " to be empty or hold ", expected, " elements (one per channel), got ", s.size());
 }
 
+// eps below T's smallest normal underflows in T, and 1/sqrt(eps) of a constant channel overflows.
+template <typename T>
 void check_eps(double eps, std::string_view op) {
-  check(eps > 0.0 && std::isfinite(eps), op, "expected eps > 0, got ", eps);
+  check(std::isfinite(eps) && eps >= std::numeric_limits<T>::min() &&
+            eps <= std::numeric_limits<T>::max(),
+        op, "expected eps > 0 and at least ", std::numeric_limits<T>::min(),
+        " (the smallest normal number of the data type; below it 1/sqrt(var + eps) overflows on a "
+        "constant channel), got ",
+        eps);
 }
 
 template <typename A, typename B>
@@ -98,7 +106,7 @@ AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
   check_size(var, c, op, "var");
   check_optional_size(gamma, c, op, "gamma");
   check_optional_size(beta, c, op, "beta");
-  check_eps(eps, op);
+  check_eps<T>(eps, op);
   AffineMap map;
   map.scale.resize(static_cast<size_t>(c));
   map.shift.resize(static_cast<size_t>(c));
@@ -136,7 +144,7 @@ void detail::forward_train_sized(std::span<const T> x, const Extents& e, std::sp
   check_optional_size(beta, e.c, op, "beta");
   check_size(batch_moments, e.c, op, "batch_moments");
   check_optional_size(save_invstd, e.c, op, "save_invstd");
-  check_eps(eps, op);
+  check_eps<T>(eps, op);
   check(e.per_channel() > 1, op,
         "expected more than 1 value per channel when training, got N * spatial = ", e.per_channel(),
         " (batch statistics of one value have no variance; use a batch of 2 or "
@@ -206,7 +214,7 @@ void detail::forward_infer_sized(std::span<const T> x, const Extents& e, std::sp
   check_size(var, e.c, op, "var");
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(beta, e.c, op, "beta");
-  check_eps(eps, op);
+  check_eps<T>(eps, op);
   const double* m = to_double(mean, e.c, 0.0, kMean);
   for (size_t c = 0; c < static_cast<size_t>(e.c); ++c) {
     check(!(var[c] < 0), op, "expected var >= 0, got var[", c, "] = ", var[c]);

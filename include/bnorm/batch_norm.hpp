@@ -67,10 +67,13 @@ class BatchNorm {
   // y = BN(x). x and y hold desc's elements; desc.layout must be options().layout and desc.dims[1]
   // must be num_features. Batch modes need more than one value per channel (N * spatial > 1);
   // running-statistics modes need track_running_stats. The statistics used are saved for
-  // backward(). y must not overlap x.
+  // backward(). In batch modes (kTrain, kBatchStats) y must not overlap x; in running-statistics
+  // modes (kInference, kFrozen) y may also be x itself (exact in-place inference), never a partial
+  // overlap. After an in-place forward x is gone: do not call backward() on it.
   void forward(std::span<const T> x, const TensorDesc& desc, std::span<T> y, Mode mode);
 
-  // Gradient of the last forward(): x must be that call's input and dy has its shape. dx is
+  // Gradient of the last forward(): x must be that call's input, the same buffer (checked by its
+  // data pointer and size: another tensor throws) and dy has its shape. dx is
   // overwritten (pass an empty span to skip it); dgamma and dbeta are accumulated into grad_gamma()
   // and grad_beta(), like PyTorch's .grad, except in Mode::kFrozen or without affine.
   void backward(std::span<const T> x, std::span<const T> dy, std::span<T> dx);
@@ -121,6 +124,8 @@ class BatchNorm {
 
   // Saved by forward() for backward().
   bool has_forward_ = false;
+  const T* last_x_ = nullptr;  // the last forward's input, which backward() must be given
+  size_t last_x_size_ = 0;
   Mode last_mode_ = Mode::kTrain;
   TensorDesc last_desc_;
   std::vector<Moments> batch_moments_;

@@ -20,7 +20,8 @@ struct Moments {
   double unbiased_variance() const { return count > 1 ? m2 / static_cast<double>(count - 1) : 0.0; }
 };
 
-// Moments of a and b together. Exact up to rounding; either side may be empty (count 0).
+// Moments of a and b together. Exact up to rounding; either side may be empty (count 0). Throws
+// bnorm::Error on a negative count or counts whose sum overflows int64.
 Moments merge(const Moments& a, const Moments& b);
 
 // Moments of a plain sequence, computed in double with two passes (the obviously correct way).

@@ -4,49 +4,61 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bnorm/error.hpp>
 #include <cstdint>
-#include <fstream>
 #include <string>
+
+#include "io/atomic_file.hpp"
+#include "io/read_file.hpp"
 
 namespace bnorm::data {
 namespace {
 
 std::string where(const std::filesystem::path& path) { return path.string() + ": "; }
 
-std::vector<uint8_t> read_raw(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(where(path) + "cannot open for reading (does the file exist?)");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(where(path) + "cannot tell the file size (not a regular file?)");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (in.gcount() != size) throw Error(where(path) + "read error");
-  return bytes;
-}
-
 bool has_gzip_magic(std::span<const uint8_t> bytes, size_t at = 0) {
   return bytes.size() >= at + 2 && bytes[at] == 0x1f && bytes[at + 1] == 0x8b;
 }
 
-// Inflates every gzip member of `in` back to back into one buffer.
-std::vector<uint8_t> gunzip(std::span<const uint8_t> in, const std::filesystem::path& path) {
+// The most bytes the inflated content may have, given what has been inflated so far.
+size_t limit_of(const SizeBound& bound, std::span<const uint8_t> prefix) {
+  return bound ? std::min(kMaxDataFileBytes, bound(prefix)) : kMaxDataFileBytes;
+}
+
+// Inflates every gzip member of `in` back to back into one buffer, never past `bound`.
+std::vector<uint8_t> gunzip(std::span<const uint8_t> in, const std::filesystem::path& path,
+                            const SizeBound& bound) {
   if (in.size() > UINT32_MAX)  // zlib counts input in 32-bit uInt; our files are < 50 MB
     throw Error(where(path) + "gzip file over 4 GiB is not supported");
   z_stream z{};
   // 15 + 16: gzip wrapper only (a zlib or raw deflate stream is not what we detected).
   if (inflateInit2(&z, 15 + 16) != Z_OK) throw Error(where(path) + "zlib inflateInit2 failed");
-  std::vector<uint8_t> out(in.size() * 4 + 1024);
+  size_t limit = limit_of(bound, {});
+  // One byte more than the limit, so that content past it is seen rather than cut off.
+  std::vector<uint8_t> out(std::min(in.size() * 4 + 1024, limit + 1));
   z.next_in = const_cast<Bytef*>(in.data());  // zlib's API is not const-correct; it only reads
   z.avail_in = static_cast<uInt>(in.size());
   size_t produced = 0;
   for (;;) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced == out.size()) out.resize(std::min(out.size() * 2, limit + 1));
     z.next_out = out.data() + produced;
     z.avail_out = static_cast<uInt>(out.size() - produced);
     const int rc = inflate(&z, Z_NO_FLUSH);
     produced = out.size() - z.avail_out;
+    try {
+      limit = limit_of(bound, std::span<const uint8_t>(out.data(), produced));
+    } catch (...) {  // the bound rejected the content (e.g. a bad IDX header)
+      inflateEnd(&z);
+      throw;
+    }
+    if (produced > limit) {
+      inflateEnd(&z);
+      throw Error(where(path) + "expected at most " + std::to_string(limit) +
+                  " bytes of content (" +
+                  (limit == kMaxDataFileBytes ? "bnorm's limit" : "what its header promises") +
+                  "), got more from the gzip stream (a corrupt file or a decompression bomb)");
+    }
     if (rc == Z_STREAM_END) {
       const size_t consumed = in.size() - z.avail_in;
       if (z.avail_in == 0) break;
@@ -93,9 +105,14 @@ std::vector<uint8_t> gzip(std::span<const uint8_t> in, const std::filesystem::pa
 
 }  // namespace
 
-std::vector<uint8_t> read_file_maybe_gzip(const std::filesystem::path& path) {
-  std::vector<uint8_t> raw = read_raw(path);
-  return has_gzip_magic(raw) ? gunzip(raw, path) : raw;
+std::vector<uint8_t> maybe_gunzip(std::vector<uint8_t> raw, const std::string& source,
+                                  const SizeBound& bound) {
+  return has_gzip_magic(raw) ? gunzip(raw, source, bound) : raw;
+}
+
+std::vector<uint8_t> read_file_maybe_gzip(const std::filesystem::path& path,
+                                          const SizeBound& bound) {
+  return maybe_gunzip(io::read_regular_file(path, kMaxDataFileBytes), path.string(), bound);
 }
 
 void write_file(const std::filesystem::path& path, std::span<const uint8_t> bytes,
@@ -105,12 +122,7 @@ void write_file(const std::filesystem::path& path, std::span<const uint8_t> byte
     packed = gzip(bytes, path);
     bytes = packed;
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(where(path) + "cannot open for writing (does the folder exist?)");
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw Error(where(path) + "write failed (disk full?)");
+  io::write_file_atomically(path, bytes);
 }
 
 }  // namespace bnorm::data

@@ -3,6 +3,9 @@
 
 #include <bnorm/error.hpp>
 #include <limits>
+#include <optional>
+
+#include "io/read_file.hpp"
 
 namespace bnorm::data {
 namespace {
@@ -53,7 +56,46 @@ int64_t element_count(std::span<const int64_t> dims, const std::string& source) 
   return n;
 }
 
+// The header's checks, in the order a reader meets them; nullopt while `bytes` is shorter than the
+// header. Returns the dims and the header's length.
+struct Header {
+  std::vector<int64_t> dims;
+  size_t length = 0;
+};
+
+std::optional<Header> parse_header(std::span<const uint8_t> bytes, const std::string& source) {
+  if (bytes.size() < 4) return std::nullopt;
+  if (bytes[0] != 0 || bytes[1] != 0)
+    throw Error(source + ": bad magic: expected an IDX file starting 00 00, got " +
+                hex_byte(bytes[0]) + " " + hex_byte(bytes[1]) + " (not an IDX file?)");
+  const uint8_t type = bytes[2];
+  if (type != kTypeUbyte)
+    throw Error(source + ": unsupported IDX element type " + hex_byte(type) + " (" +
+                type_name(type) + "); only 0x08 (ubyte) is supported");
+  const int ndims = bytes[3];
+  if (ndims < 1 || ndims > kIdxMaxDims)
+    throw Error(source + ": bad number of dimensions in the IDX magic: expected 1.." +
+                std::to_string(kIdxMaxDims) + ", got " + std::to_string(ndims));
+  Header h{.length = 4 + 4 * static_cast<size_t>(ndims)};
+  if (bytes.size() < h.length) return std::nullopt;
+  for (int i = 0; i < ndims; ++i) h.dims.push_back(read_be32(bytes, 4 + 4 * size_t(i)));
+  for (int64_t d : h.dims) {
+    if (d == 0) throw Error(source + ": header dims " + format_dims(h.dims) + " contain a 0");
+  }
+  return h;
+}
+
 }  // namespace
+
+size_t idx_size_bound(std::span<const uint8_t> prefix, const std::string& source) {
+  const std::optional<Header> h = parse_header(prefix, source);
+  if (!h) return std::numeric_limits<size_t>::max();
+  const int64_t count = element_count(h->dims, source);
+  const size_t bound = h->length + kIdxTrailingSlack;
+  return static_cast<uint64_t>(count) > std::numeric_limits<size_t>::max() - bound
+             ? std::numeric_limits<size_t>::max()
+             : bound + static_cast<size_t>(count);
+}
 
 std::string format_dims(std::span<const int64_t> dims) {
   std::string s;
@@ -68,27 +110,14 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& source) {
   if (bytes.size() < 4)
     throw Error(source + ": truncated: " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 4-byte IDX magic");
-  if (bytes[0] != 0 || bytes[1] != 0)
-    throw Error(source + ": bad magic: expected an IDX file starting 00 00, got " +
-                hex_byte(bytes[0]) + " " + hex_byte(bytes[1]) + " (not an IDX file?)");
-  const uint8_t type = bytes[2];
-  if (type != kTypeUbyte)
-    throw Error(source + ": unsupported IDX element type " + hex_byte(type) + " (" +
-                type_name(type) + "); only 0x08 (ubyte) is supported");
-  const int ndims = bytes[3];
-  if (ndims < 1 || ndims > kIdxMaxDims)
-    throw Error(source + ": bad number of dimensions in the IDX magic: expected 1.." +
-                std::to_string(kIdxMaxDims) + ", got " + std::to_string(ndims));
-  const size_t header = 4 + 4 * static_cast<size_t>(ndims);
-  if (bytes.size() < header)
-    throw Error(source + ": truncated: the header of " + std::to_string(ndims) +
-                " dimensions needs " + std::to_string(header) + " bytes, file has " +
-                std::to_string(bytes.size()));
-  IdxArray array;
-  for (int i = 0; i < ndims; ++i) array.dims.push_back(read_be32(bytes, 4 + 4 * size_t(i)));
-  for (int64_t d : array.dims) {
-    if (d == 0) throw Error(source + ": header dims " + format_dims(array.dims) + " contain a 0");
+  const std::optional<Header> h = parse_header(bytes, source);
+  if (!h) {
+    throw Error(source + ": truncated: the header of " + std::to_string(bytes[3]) +
+                " dimensions needs " + std::to_string(4 + 4 * size_t{bytes[3]}) +
+                " bytes, file has " + std::to_string(bytes.size()));
   }
+  const size_t header = h->length;
+  IdxArray array{.dims = h->dims};
   const int64_t expected = element_count(array.dims, source);
   const auto actual = static_cast<int64_t>(bytes.size() - header);
   if (actual != expected) {
@@ -101,8 +130,15 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& source) {
   return array;
 }
 
+IdxArray decode_idx_file(std::vector<uint8_t> file_bytes, const std::string& source) {
+  const SizeBound bound = [&source](std::span<const uint8_t> prefix) {
+    return idx_size_bound(prefix, source);
+  };
+  return parse_idx(maybe_gunzip(std::move(file_bytes), source, bound), source);
+}
+
 IdxArray read_idx(const std::filesystem::path& path) {
-  return parse_idx(read_file_maybe_gzip(path), path.string());
+  return decode_idx_file(io::read_regular_file(path, kMaxDataFileBytes), path.string());
 }
 
 std::vector<uint8_t> encode_idx(const IdxArray& array) {

@@ -29,6 +29,18 @@ IdxArray read_idx(const std::filesystem::path& path);
 // The same checks on bytes already in memory (after decompression); `source` names them in errors.
 IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& source);
 
+// read_idx on a file's bytes in memory, gzipped or not (for tests and fuzzing).
+IdxArray decode_idx_file(std::vector<uint8_t> file_bytes, const std::string& source);
+
+// Bytes past the header's size that idx_size_bound still allows, so that a file with a few bytes
+// too many gets parse_idx's exact "trailing bytes" message rather than a bound error.
+inline constexpr size_t kIdxTrailingSlack = 4096;
+
+// How many bytes (header + data + kIdxTrailingSlack) an IDX file starting with `prefix` may hold,
+// from its header; SIZE_MAX while the prefix is shorter than the header. Throws as parse_idx does
+// for a bad magic, type or dims, so a gzip bomb or a corrupt header stops decompression early.
+size_t idx_size_bound(std::span<const uint8_t> prefix, const std::string& source);
+
 // Writes `array` as IDX (type 0x08), plain or gzip. Throws bnorm::Error when the dims do not match
 // the data size or the file cannot be written.
 void write_idx(const std::filesystem::path& path, const IdxArray& array,

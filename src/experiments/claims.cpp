@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bnorm/error.hpp"
+#include "io/atomic_file.hpp"
 
 namespace bnorm::experiments {
 
@@ -144,9 +145,7 @@ void write_claims_summary(const std::string& path, const std::vector<ClaimResult
                  {"seeds", c.seeds},
                  {"wall_seconds", c.wall_seconds}});
   }
-  std::ofstream out(path);
-  out << j.dump(2) << '\n';
-  if (!out) throw Error("[paper] cannot write " + path);
+  io::write_file_atomically(path, j.dump(2) + '\n');
 }
 
 }  // namespace bnorm::experiments

@@ -7,17 +7,12 @@
 #include <sstream>
 
 #include "bnorm/error.hpp"
+#include "io/atomic_file.hpp"
 #include "report/html_report.hpp"
 #include "report/svg_plot.hpp"
 
 namespace bnorm::experiments {
 namespace {
-
-std::ofstream open_for_writing(const std::filesystem::path& path) {
-  std::ofstream out(path);
-  if (!out) throw Error("[fig1] cannot write " + path.string());
-  return out;
-}
 
 std::string fixed(double v, int digits) {
   std::ostringstream out;
@@ -54,7 +49,7 @@ report::Plot percentile_plot(const std::vector<Fig1Point>& points, bool bn) {
 }  // namespace
 
 void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Point>& points) {
-  auto out = open_for_writing(path);
+  std::ostringstream out;
   out << "step,acc_baseline,acc_bn,loss_baseline,loss_bn,"
          "p15_baseline,p50_baseline,p85_baseline,p15_bn,p50_bn,p85_bn\n";
   out << std::setprecision(9);
@@ -64,6 +59,7 @@ void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Poi
         << p.input_baseline.p85 << ',' << p.input_bn.p15 << ',' << p.input_bn.p50 << ','
         << p.input_bn.p85 << '\n';
   }
+  io::write_file_atomically(path, out.str());
 }
 
 void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run) {
@@ -111,8 +107,7 @@ void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run) {
           t.final_acc_bn < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(t.final_acc_bn)}});
   }
   j["bn_diverged_at"] = run.bn_diverged_at;
-  auto out = open_for_writing(path);
-  out << j.dump(2) << '\n';
+  io::write_file_atomically(path, j.dump(2) + '\n');
 }
 
 void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run) {

@@ -5,6 +5,7 @@
 
 #include "bnorm/error.hpp"
 #include "experiments/paper_text.hpp"
+#include "io/atomic_file.hpp"
 #include "report/html_report.hpp"
 
 namespace bnorm::experiments {
@@ -29,9 +30,7 @@ void write_paper_outputs(const std::filesystem::path& dir,
   html.table({"id", "claim", "measured", "reproduced when", "reproduced", "seeds", "wall s"}, rows);
   for (const ExperimentResult& r : results) {
     const std::filesystem::path csv_path = dir / r.csv_name;
-    std::ofstream out(csv_path);
-    out << r.csv;
-    if (!out) throw Error("[paper] cannot write " + csv_path.string());
+    io::write_file_atomically(csv_path, r.csv);
     html.heading(r.title);
     for (const std::string& note : r.notes) html.paragraph(note);
     for (const report::Plot& plot : r.plots) {

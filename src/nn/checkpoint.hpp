@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/sequential.hpp"
@@ -24,13 +25,20 @@ struct CheckpointExtras {
   std::vector<Counter> counters;
 };
 
-// Throws bnorm::Error naming the file when it cannot be written.
+// Writes atomically (a temporary file renamed over `path`: a crash leaves the old checkpoint or the
+// new one). Throws bnorm::Error naming the file when it cannot be written.
 void save_checkpoint(Sequential& net, const std::string& path, const CheckpointExtras& extras = {});
 
-// Throws bnorm::Error naming the file and the entry when it cannot be read or does not match net
-// and extras (a different architecture, or a checkpoint saved with optimizer state loaded without
-// it or the other way round); net is unchanged then only if the mismatch is in the first entry
-// (entries load in order).
+// Loads all or nothing: throws bnorm::Error naming the file and the entry when it is not a regular
+// file, cannot be read, is larger than this network's checkpoint, or does not match net and extras
+// (a different architecture, or a checkpoint saved with optimizer state loaded without it or the
+// other way round), and then net and extras are unchanged.
 void load_checkpoint(Sequential& net, const std::string& path, const CheckpointExtras& extras = {});
+
+// The same on bytes in memory: the checkpoint as save_checkpoint writes it, and its reader
+// (`source` names the bytes in errors). For tests and fuzzing.
+std::string encode_checkpoint(Sequential& net, const CheckpointExtras& extras = {});
+void decode_checkpoint(Sequential& net, std::string_view bytes, const std::string& source,
+                       const CheckpointExtras& extras = {});
 
 }  // namespace bnorm::nn

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "bnorm/error.hpp"
+#include "io/atomic_file.hpp"
 #include "report/svg_plot.hpp"
 
 namespace bnorm::report {
@@ -64,12 +65,7 @@ std::string HtmlReport::html() const {
 }
 
 void HtmlReport::write(const std::filesystem::path& path) const {
-  std::ofstream out(path);
-  out << html();
-  out.close();
-  if (!out)
-    throw Error("[report] cannot write " + path.string() +
-                ": check the directory exists and is writable");
+  io::write_file_atomically(path, html());
 }
 
 }  // namespace bnorm::report

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <bnorm/bnorm.hpp>
+#include <cmath>
 #include <functional>
+#include <limits>
 
 #include "test_util.hpp"
 
@@ -130,7 +132,7 @@ TEST(Errors, FunctionalApiChecksEveryBuffer) {
   expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, var, {}, {}, 1e-5, y); },
                "expected var >= 0, got var[1] = -1");
   expect_error([&] { batch_norm_forward_infer<float>(x, desc, mean, mean, {}, {}, 0.0, y); },
-               "expected eps > 0, got 0");
+               "expected eps > 0 and at least");
 }
 
 TEST(Errors, RunningStatsUpdateChecksItsInputs) {
@@ -148,6 +150,65 @@ TEST(Errors, RunningStatsUpdateChecksItsInputs) {
   expect_error([&] { update_running_stats<float>(batch, 0.1, mean, var); },
                "expected every batch count > 1 (an unbiased variance), got 1 for channel 1");
   EXPECT_EQ(mean, std::vector<float>(2)) << "a failed update must leave the statistics alone";
+}
+
+// An eps below the data type's smallest normal number underflows in float and makes 1/sqrt(var +
+// eps) infinite on a constant channel: refused, for the module and the functional API.
+TEST(Errors, EpsMustBeRepresentableInTheDataType) {
+  expect_error([] { BatchNorm<float>({.num_features = 3, .eps = 1e-300}); },
+               "expected eps > 0 and at least 1.17549e-38");
+  expect_error([] { BatchNorm<float>({.num_features = 3, .eps = 1e300}); }, "expected eps > 0");
+  BatchNorm<double>({.num_features = 3, .eps = 1e-300});  // representable in double
+  const TensorDesc desc{{2, 2}, Layout::kNC};
+  std::vector<float> x(4, 1.0f), y(4);
+  std::vector<Moments> m(2);
+  expect_error([&] { batch_norm_forward_train<float>(x, desc, {}, {}, 1e-300, y, m); },
+               "expected eps > 0 and at least");
+  batch_norm_forward_train<float>(x, desc, {}, {}, 1e-30, y, m);  // constant channel stays finite
+  for (float v : y) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(Errors, MergeRejectsNegativeAndOverflowingCounts) {
+  const Moments one{.count = 1, .mean = 0.0, .m2 = 0.0};
+  expect_error([&] { merge({.count = -1}, one); }, "[merge] expected counts >= 0, got -1 and 1");
+  expect_error([&] { merge(one, {.count = -5}); }, "expected counts >= 0");
+  const Moments huge{.count = std::numeric_limits<int64_t>::max(), .mean = 0.0, .m2 = 0.0};
+  expect_error([&] { merge(huge, one); }, "expected a total count that fits in int64");
+  EXPECT_EQ(merge(huge, {}).count, huge.count);
+}
+
+// backward() must be given the forward's own input: a copy (another buffer, same values) or a
+// different size is refused, since the saved statistics belong to that forward.
+TEST(Errors, BackwardNeedsTheForwardsInput) {
+  BatchNorm<float> bn({.num_features = 2, .layout = Layout::kNC});
+  std::vector<float> x = {1, 2, 3, 5}, y(4), dy(4, 1.0f), dx(4);
+  bn.forward(x, {{2, 2}, Layout::kNC}, y, Mode::kTrain);
+  const std::vector<float> copy = x;
+  expect_error([&] { bn.backward(copy, dy, dx); },
+               "expected x to be the last forward()'s input (the same buffer of 4 elements)");
+  expect_error([&] { bn.backward(std::span<const float>(x).first(2), dy, dx); },
+               "call forward() on this x first");
+  bn.backward(x, dy, dx);
+}
+
+// The documented aliasing rule: y may be x itself in the running-statistics modes (exactly the
+// out-of-place result), never in the batch modes.
+TEST(Errors, InPlaceOnlyForRunningStatisticsModes) {
+  const TensorDesc desc{{3, 2}, Layout::kNC};
+  BatchNorm<float> bn({.num_features = 2, .layout = Layout::kNC});
+  std::vector<float> x = {1, -2, 3, 5, 0.5f, 7}, y(6);
+  bn.forward(x, desc, y, Mode::kTrain);  // running statistics away from (0, 1)
+  for (Mode mode : {Mode::kInference, Mode::kFrozen}) {
+    std::vector<float> out(6), in_place = x;
+    bn.forward(x, desc, out, mode);
+    bn.forward(in_place, desc, in_place, mode);
+    EXPECT_EQ(in_place, out);
+  }
+  for (Mode mode : {Mode::kTrain, Mode::kBatchStats}) {
+    std::vector<float> in_place = x;
+    expect_error([&] { bn.forward(in_place, desc, in_place, mode); },
+                 "expected y not to overlap x");
+  }
 }
 
 }  // namespace

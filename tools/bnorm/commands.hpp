@@ -12,8 +12,9 @@ namespace bnorm::cli {
 void add_bench_command(CLI::App& app);
 
 // `bnorm fig1`: Figure 1 of the paper (experiment E1), metrics and an HTML report.
-void add_fig1_command(CLI::App& app);
+// run_it false: parse and check the options only (for the option parser's fuzz target).
+void add_fig1_command(CLI::App& app, bool run_it = true);
 // `bnorm paper <id>`: the paper's claims E2-E11 measured, CSVs, an HTML report and summary.json.
-void add_paper_command(CLI::App& app);
+void add_paper_command(CLI::App& app, bool run_it = true);
 
 }  // namespace bnorm::cli

@@ -1,6 +1,7 @@
 // `bnorm fig1`: experiment E1, Figure 1 of the paper, on real data; writes metrics.csv,
 // summary.json and report.html and prints the verdict.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,9 +13,17 @@
 #include "commands.hpp"
 #include "data/dataset.hpp"
 #include "experiments/fig1_run.hpp"
+#include "options.hpp"
 
 namespace bnorm::cli {
 namespace {
+
+// Option bounds: far above any useful run, low enough that nothing overflows or runs for years.
+constexpr int64_t kMaxSteps = 1'000'000'000;
+constexpr int64_t kMaxBatch = 1'000'000;
+constexpr double kMinPositive = 1e-30;  // a learning rate or sigma of 0 or below is meaningless
+constexpr double kMaxLr = 1e6;
+constexpr double kMaxInitSigma = 1e6;
 
 struct Fig1Args {
   experiments::Fig1Settings settings{.dataset = "mnist",
@@ -38,6 +47,26 @@ struct Fig1Args {
   std::string data_dir;
 };
 
+// A run whose metrics went NaN or infinite (e.g. weights that overflow) is a failed run: its
+// files are written for inspection, but the exit code says it failed.
+void require_finite(const experiments::Fig1Run& r) {
+  for (const experiments::Fig1Point& p : r.points) {
+    // Step 0 has no training loss yet (NaN by design).
+    const double values[] = {p.acc_baseline,
+                             p.acc_bn,
+                             p.step > 0 ? p.loss_baseline : 0,
+                             p.step > 0 ? p.loss_bn : 0,
+                             p.input_baseline.p50,
+                             p.input_bn.p50};
+    for (double v : values) {
+      if (!std::isfinite(v))
+        throw Error("[fig1] expected finite metrics, got a non-finite value at step " +
+                    std::to_string(p.step) +
+                    " (the training diverged: try a smaller --lr or --init-sigma)");
+    }
+  }
+}
+
 void run(const Fig1Args& a) {
   experiments::Fig1Settings s = a.settings;
   s.binarize = !a.grayscale;
@@ -55,6 +84,7 @@ void run(const Fig1Args& a) {
   experiments::write_fig1_csv(out / "metrics.csv", r.points);
   experiments::write_fig1_summary(out / "summary.json", r);
   experiments::write_fig1_report(out / "report.html", r);
+  require_finite(r);
 
   const experiments::Fig1Verdict& v = r.verdict;
   std::printf("fig1: %s, %lld steps x %lld, lr %g, %.1f s\n", r.settings.dataset.c_str(),
@@ -74,37 +104,51 @@ void run(const Fig1Args& a) {
 
 }  // namespace
 
-void add_fig1_command(CLI::App& app) {
+void add_fig1_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<Fig1Args>();
   experiments::Fig1Settings& s = args->settings;
   CLI::App* cmd = app.add_subcommand(
       "fig1", "Figure 1 of the paper: the MNIST sigmoid MLP with and without BN (experiment E1)");
   cmd->add_option("--dataset", s.dataset, "mnist (10k real digits, 8k/2k) or fashion (60k/10k)")
       ->capture_default_str();
-  cmd->add_option("--steps", s.steps, "training steps per network")->capture_default_str();
-  cmd->add_option("--batch", s.batch, "examples per step")->capture_default_str();
-  cmd->add_option("--lr", args->lr,
-                  "learning rate, or a comma-separated list: the baseline is trained at each and "
-                  "both networks use the one where it ended best")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--momentum", s.momentum,
-                  "SGD momentum (the paper used momentum on ImageNet; see docs/fig1.md)")
-      ->capture_default_str();
-  cmd->add_option("--init-sigma", s.init_sigma, "initial weights ~ N(0, sigma^2)")
-      ->capture_default_str();
-  cmd->add_option("--seed", s.seed, "seed for initialization and batch order")
-      ->capture_default_str();
-  cmd->add_option("--threads", s.threads, "threads (OpenMP and OpenBLAS)")->capture_default_str();
-  cmd->add_option("--jobs", args->jobs,
-                  "networks trained at once (default: the number of cores); the numbers do not "
-                  "depend on it")
-      ->capture_default_str();
-  cmd->add_option("--eval-every", s.eval_every, "steps between evaluations")->capture_default_str();
-  cmd->add_option("--probe-unit", s.probe_unit, "unit of the last hidden layer to follow")
-      ->capture_default_str();
-  cmd->add_option("--probe-size", s.probe_size, "fixed training images the unit is probed on")
-      ->capture_default_str();
+  add_int_option(cmd, "--steps", s.steps, 1, kMaxSteps, "training steps per network");
+  add_int_option(cmd, "--batch", s.batch, 2, kMaxBatch, "examples per step");
+  cmd->add_option_function<std::string>(
+         "--lr",
+         [args](const std::string& text) {
+           args->lr = parse_double_list("--lr", text, kMinPositive, kMaxLr);
+         },
+         "learning rate, or a comma-separated list: the baseline is trained at each and "
+         "both networks use the one where it ended best")
+      ->default_str("0.1,0.3,1");
+  cmd->add_option_function<std::string>(
+         "--momentum",
+         [&s](const std::string& text) {
+           s.momentum = parse_double("--momentum", text, 0, 1, /*max_open=*/true);
+         },
+         "SGD momentum in [0, 1) (the paper used momentum on ImageNet; see docs/fig1.md)")
+      ->default_str("0.9");
+  cmd->add_option_function<std::string>(
+         "--init-sigma",
+         [&s](const std::string& text) {
+           s.init_sigma = parse_double("--init-sigma", text, kMinPositive, kMaxInitSigma);
+         },
+         "initial weights ~ N(0, sigma^2)")
+      ->default_str("0.1");
+  cmd->add_option_function<std::string>(
+         "--seed", [&s](const std::string& text) { s.seed = parse_uint64("--seed", text); },
+         "seed for initialization and batch order")
+      ->default_str("1");
+  add_int_option(cmd, "--threads", s.threads, 1, max_threads(),
+                 "threads (OpenMP and OpenBLAS; at most 4 per core)");
+  add_int_option(cmd, "--jobs", args->jobs, 1, max_threads(),
+                 "networks trained at once (default: the number of cores); the numbers do not "
+                 "depend on it");
+  add_int_option(cmd, "--eval-every", s.eval_every, 1, kMaxSteps, "steps between evaluations");
+  add_int_option(cmd, "--probe-unit", s.probe_unit, 0, 99,
+                 "unit of the last hidden layer (100 units) to follow");
+  add_int_option(cmd, "--probe-size", s.probe_size, 1, kMaxBatch,
+                 "fixed training images the unit is probed on");
   cmd->add_flag("--grayscale", args->grayscale,
                 "keep gray levels (default: binarize at 0.5, as the paper's inputs are binary)");
   cmd->add_option("--data-dir", args->data_dir,
@@ -112,7 +156,10 @@ void add_fig1_command(CLI::App& app) {
                   "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
   cmd->add_option("--out", args->out, "output directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no progress output");
-  cmd->callback([args] { run(*args); });
+  // The callback owns args (the options write into it), so it is set even when nothing runs.
+  cmd->callback([args, run_it] {
+    if (run_it) run(*args);
+  });
 }
 
 }  // namespace bnorm::cli

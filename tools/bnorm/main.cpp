@@ -1,6 +1,13 @@
 // bnorm: the command line. Parses, runs the chosen subcommand, and maps failures to exit codes:
-// 0 success, 1 a run that failed (bnorm::Error), 2 a usage error (CLI11 parse error).
+// 0 success, 1 a run that failed (bnorm::Error, any other exception, out of memory, a write error
+// on stdout), 2 a usage error (CLI11 parse error or an option value out of range). Every failure
+// is one line on stderr; nothing aborts.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "bnorm/error.hpp"
@@ -17,15 +24,26 @@ std::string one_line(std::string text) {
   return text;
 }
 
-}  // namespace
+// "bnorm fig1" when a subcommand was chosen, else "bnorm".
+std::string prefix(const CLI::App& app) {
+  const auto chosen = app.get_subcommands();
+  return chosen.empty() ? "bnorm" : "bnorm " + chosen.front()->get_name();
+}
 
-int main(int argc, char** argv) {
-  CLI::App app{"bnorm: Batch Normalization, exact and fast, and the paper's experiments"};
-  app.require_subcommand(1);
-  bnorm::cli::add_fig1_command(app);
-  bnorm::cli::add_bench_command(app);
-  bnorm::cli::add_paper_command(app);
+// Results go to stdout; a full disk or closed pipe there is a failed run, not a silent success.
+int check_stdout(const CLI::App& app) {
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.good()) {
+    const int err = errno;
+    std::cerr << prefix(app) << ": error writing to standard output"
+              << (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) << "\n";
+    return 1;
+  }
+  return 0;
+}
 
+int run(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -37,10 +55,36 @@ int main(int argc, char** argv) {
     std::cerr << "bnorm: " << one_line(e.what()) << " (see bnorm --help)\n";
     return 2;
   } catch (const bnorm::Error& e) {
-    const auto chosen = app.get_subcommands();
-    const std::string command = chosen.empty() ? "" : " " + chosen.front()->get_name();
-    std::cerr << "bnorm" << command << ": " << one_line(e.what()) << "\n";
+    std::cerr << prefix(app) << ": " << one_line(e.what()) << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << prefix(app) << ": error: out of memory (try smaller sizes or fewer --jobs)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << prefix(app) << ": error: " << one_line(e.what()) << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << prefix(app) << ": error: unknown exception\n";
     return 1;
   }
-  return 0;
+  return check_stdout(app);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Nothing may escape main (std::terminate would abort with 134): building the app can throw too.
+  try {
+    CLI::App app{"bnorm: Batch Normalization, exact and fast, and the paper's experiments"};
+    app.require_subcommand(1);
+    bnorm::cli::add_fig1_command(app);
+    bnorm::cli::add_bench_command(app);
+    bnorm::cli::add_paper_command(app);
+    return run(app, argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnorm: error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "bnorm: error: unknown exception\n");
+  }
+  return 1;
 }

@@ -15,6 +15,7 @@
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_output.hpp"
 #include "nn/threads.hpp"
+#include "options.hpp"
 
 namespace bnorm::cli {
 namespace {
@@ -71,7 +72,7 @@ void run(const PaperArgs& a) {
 
 }  // namespace
 
-void add_paper_command(CLI::App& app) {
+void add_paper_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<PaperArgs>();
   experiments::PaperSettings& s = args->settings;
   std::vector<std::string> valid{"all"};
@@ -86,28 +87,35 @@ void add_paper_command(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember(valid, CLI::ignore_case));
   cmd->add_flag("--quick", s.quick, "the short form: a few minutes per experiment on 2 cores");
-  cmd->add_option("--seeds", s.seeds, "runs per model (seeds 1..N); default: per experiment")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", s.threads, "threads (OpenMP and OpenBLAS)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--jobs", args->jobs,
-                  "E3: trainings run at once, each on --threads threads (default: cores / "
-                  "threads); the numbers do not depend on it")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", s.lrs,
-                  "E2's learning rates, comma-separated (default 0.01 x sqrt(10)^k, k = 0..7)")
-      ->delimiter(',');
-  cmd->add_option("--steps", s.steps, "training steps per run (default: per experiment)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", s.batch, "examples per step")->capture_default_str();
-  cmd->add_option("--test-limit", s.test_limit, "evaluate on the first N test images only");
+  add_int_option(cmd, "--seeds", s.seeds, 1, 1000,
+                 "runs per model (seeds 1..N); default: per experiment")
+      ->default_str("");
+  add_int_option(cmd, "--threads", s.threads, 1, max_threads(),
+                 "threads (OpenMP and OpenBLAS; at most 4 per core)");
+  add_int_option(cmd, "--jobs", args->jobs, 1, max_threads(),
+                 "E3: trainings run at once, each on --threads threads (default: cores / "
+                 "threads); the numbers do not depend on it")
+      ->default_str("");
+  cmd->add_option_function<std::string>(
+      "--lr",
+      [&s](const std::string& text) { s.lrs = parse_double_list("--lr", text, 1e-30, 1e6); },
+      "E2's learning rates, comma-separated (default 0.01 x sqrt(10)^k, k = 0..7)");
+  add_int_option(cmd, "--steps", s.steps, 1, 1'000'000'000,
+                 "training steps per run (default: per experiment)")
+      ->default_str("");
+  add_int_option(cmd, "--batch", s.batch, 2, 1'000'000, "examples per step");
+  add_int_option(cmd, "--test-limit", s.test_limit, 1, 1'000'000'000,
+                 "evaluate on the first N test images only")
+      ->default_str("");
   cmd->add_option("--data-dir", args->data_dir,
                   "folder holding mnist/ and fashion-mnist/ (default: data/ for mnist, "
                   "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
   cmd->add_option("--out", args->out, "output directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no progress output");
-  cmd->callback([args] { run(*args); });
+  // The callback owns args (the options write into it), so it is set even when nothing runs.
+  cmd->callback([args, run_it] {
+    if (run_it) run(*args);
+  });
 }
 
 }  // namespace bnorm::cli
