@@ -46,6 +46,101 @@ report::Plot percentile_plot(const std::vector<Fig1Point>& points, bool bn) {
   return plot;
 }
 
+// Panel (a): both networks' test accuracy, the y range starting at the lowest value after step 0.
+report::Plot accuracy_plot(const std::vector<Fig1Point>& points) {
+  report::Plot acc{
+      .title = "(a) Test accuracy", .x_label = "training step", .y_label = "test accuracy"};
+  report::Series base{.label = "without BN", .color = "#d62728"},
+      bn{.label = "with BN", .color = "#1f77b4"};
+  for (const Fig1Point& p : points) {
+    base.x.push_back(static_cast<double>(p.step));
+    base.y.push_back(p.acc_baseline);
+    bn.x.push_back(static_cast<double>(p.step));
+    bn.y.push_back(p.acc_bn);
+  }
+  acc.series = {base, bn};
+  double lo = 1.0;
+  for (const Fig1Point& p : points)
+    if (p.step > 0) lo = std::min({lo, p.acc_baseline, p.acc_bn});
+  acc.y_min = std::max(0.0, std::floor(lo * 20) / 20);
+  acc.y_max = 1.0;
+  return acc;
+}
+
+void add_figure(report::HtmlReport& r, const Fig1Settings& s,
+                const std::vector<Fig1Point>& points) {
+  const report::Plot acc = accuracy_plot(points);
+  r.heading("Figure 1");
+  r.figure(report::render_svg(acc), "(a) Test accuracy against training steps, evaluated every " +
+                                        std::to_string(s.eval_every) + " steps.");
+  // The paper's panel (a) spans 0.7 to 1; here the first evaluations can sit near chance, which
+  // flattens the part where the criteria are decided: the same curves again, zoomed.
+  if (const auto zoom = report::zoomed_to_late_values(acc)) {
+    r.figure(report::render_svg(*zoom),
+             "(a), zoomed to the accuracies taken after the first tenth of training.");
+  }
+  const std::string unit = "unit " + std::to_string(s.probe_unit) + " of the last hidden layer";
+  r.figure(report::render_svg(percentile_plot(points, false)),
+           "(b) Without BN: 15th, 50th, 85th percentile of the sigmoid input of " + unit +
+               " over " + std::to_string(s.probe_size) + " fixed training images.");
+  r.figure(report::render_svg(percentile_plot(points, true)),
+           "(c) With BN: the same unit's input distribution (after BN) stays put.");
+}
+
+void add_verdict(report::HtmlReport& r, const Fig1Verdict& v) {
+  r.heading("Verdict (criteria of experiment E1, fixed before the run)");
+  const double gain_pp = 100.0 * (v.final_acc_bn - v.final_acc_baseline);
+  r.table(
+      {"criterion", "measured", "threshold", "met"},
+      {{"evaluations where BN is ahead", fixed(100 * v.frac_evals_bn_ahead, 1) + "%",
+        ">= " + fixed(100 * Fig1Verdict::kMinFracAhead, 0) + "%", verdict_cell(v.ahead_ok())},
+       {"steps to the baseline's best accuracy (" + fixed(100 * v.baseline_best_acc, 2) +
+            "%): baseline / BN",
+        std::to_string(v.baseline_best_step) + " / " +
+            (v.bn_steps_to_baseline_best > 0 ? std::to_string(v.bn_steps_to_baseline_best)
+                                             : std::string("never")) +
+            " = " + fixed(v.steps_ratio, 2) + "x",
+        ">= " + fixed(Fig1Verdict::kMinStepsRatio, 1) + "x", verdict_cell(v.steps_ok())},
+       {"final accuracy, BN - baseline",
+        fixed(100 * v.final_acc_bn, 2) + "% - " + fixed(100 * v.final_acc_baseline, 2) +
+            "% = " + fixed(gain_pp, 2) + " pp",
+        ">= +" + fixed(Fig1Verdict::kMinFinalGainPp, 1) + " pp", verdict_cell(v.final_ok())},
+       {"drift of the median sigmoid input, BN / baseline",
+        fixed(v.drift_bn, 3) + " / " + fixed(v.drift_baseline, 3) + " = " + fixed(v.drift_ratio, 3),
+        "<= " + fixed(Fig1Verdict::kMaxDriftRatio, 1), verdict_cell(v.drift_ok())}});
+  r.paragraph(std::string("Reproduced: ") +
+              (v.reproduced() ? "yes, all four criteria hold." : "no, see the failed rows above."));
+}
+
+void add_settings(report::HtmlReport& r, const Fig1Settings& s, double wall_seconds) {
+  r.heading("Settings");
+  r.table({"setting", "value"},
+          {{"dataset", s.dataset + " (" + std::to_string(s.train_size) + " train / " +
+                           std::to_string(s.test_size) + " test" +
+                           (s.binarize ? ", binarized at 0.5)" : ")")},
+           {"steps x batch", std::to_string(s.steps) + " x " + std::to_string(s.batch)},
+           {"learning rate, momentum", fixed(s.lr, 4) + ", " + fixed(s.momentum, 2)},
+           {"initial weights", "N(0, " + fixed(s.init_sigma, 3) + "^2)"},
+           {"seed, threads", std::to_string(s.seed) + ", " + std::to_string(s.threads)},
+           {"wall time", fixed(wall_seconds, 1) + " s"}});
+  if (s.lr_sweep.size() > 1) {
+    r.heading("Learning rate");
+    r.paragraph(
+        "Both networks use the learning rate at which the baseline ended best, so the "
+        "comparison favours the baseline, as in PAPER.md (E1).");
+    std::vector<std::vector<report::Cell>> rows;
+    for (const LrTrial& t : s.lr_sweep) {
+      rows.push_back({fixed(t.lr, 4),
+                      t.diverged_at >= 0 ? "diverged at step " + std::to_string(t.diverged_at)
+                                         : fixed(100 * t.final_acc_baseline, 2) + "%",
+                      t.final_acc_bn < 0 ? "not trained" : fixed(100 * t.final_acc_bn, 2) + "%",
+                      t.lr == s.lr ? report::Cell("chosen", "pass") : report::Cell("")});
+    }
+    r.table({"learning rate", "baseline's final test accuracy", "BN's final test accuracy", ""},
+            rows);
+  }
+}
+
 }  // namespace
 
 void write_fig1_csv(const std::filesystem::path& path, const std::vector<Fig1Point>& points) {
@@ -111,97 +206,15 @@ void write_fig1_summary(const std::filesystem::path& path, const Fig1Run& run) {
 }
 
 void write_fig1_report(const std::filesystem::path& path, const Fig1Run& run) {
-  const Fig1Settings& s = run.settings;
-  const std::vector<Fig1Point>& points = run.points;
-  const Fig1Verdict& v = run.verdict;
-  const double wall_seconds = run.wall_seconds;
   report::HtmlReport r("Batch Normalization, Figure 1 reproduced");
-  r.paragraph("A 784-100-100-100-10 sigmoid network trained on " + s.dataset +
+  r.paragraph("A 784-100-100-100-10 sigmoid network trained on " + run.settings.dataset +
               " with and without "
               "Batch Normalization on every hidden layer, from the same seed and initialization "
               "(Ioffe & Szegedy 2015, Section 4.1). The BN network is evaluated with its running "
               "statistics, never the test batch's own.");
-  report::Plot acc{
-      .title = "(a) Test accuracy", .x_label = "training step", .y_label = "test accuracy"};
-  report::Series base{.label = "without BN", .color = "#d62728"},
-      bn{.label = "with BN", .color = "#1f77b4"};
-  for (const Fig1Point& p : points) {
-    base.x.push_back(static_cast<double>(p.step));
-    base.y.push_back(p.acc_baseline);
-    bn.x.push_back(static_cast<double>(p.step));
-    bn.y.push_back(p.acc_bn);
-  }
-  acc.series = {base, bn};
-  double lo = 1.0;
-  for (const Fig1Point& p : points)
-    if (p.step > 0) lo = std::min({lo, p.acc_baseline, p.acc_bn});
-  acc.y_min = std::max(0.0, std::floor(lo * 20) / 20);
-  acc.y_max = 1.0;
-  r.heading("Figure 1");
-  r.figure(report::render_svg(acc), "(a) Test accuracy against training steps, evaluated every " +
-                                        std::to_string(s.eval_every) + " steps.");
-  // The paper's panel (a) spans 0.7 to 1; here the first evaluations can sit near chance, which
-  // flattens the part where the criteria are decided: the same curves again, zoomed.
-  if (const auto zoom = report::zoomed_to_late_values(acc)) {
-    r.figure(report::render_svg(*zoom),
-             "(a), zoomed to the accuracies taken after the first tenth of training.");
-  }
-  const std::string unit = "unit " + std::to_string(s.probe_unit) + " of the last hidden layer";
-  r.figure(report::render_svg(percentile_plot(points, false)),
-           "(b) Without BN: 15th, 50th, 85th percentile of the sigmoid input of " + unit +
-               " over " + std::to_string(s.probe_size) + " fixed training images.");
-  r.figure(report::render_svg(percentile_plot(points, true)),
-           "(c) With BN: the same unit's input distribution (after BN) stays put.");
-
-  r.heading("Verdict (criteria of experiment E1, fixed before the run)");
-  const double gain_pp = 100.0 * (v.final_acc_bn - v.final_acc_baseline);
-  r.table(
-      {"criterion", "measured", "threshold", "met"},
-      {{"evaluations where BN is ahead", fixed(100 * v.frac_evals_bn_ahead, 1) + "%",
-        ">= " + fixed(100 * Fig1Verdict::kMinFracAhead, 0) + "%", verdict_cell(v.ahead_ok())},
-       {"steps to the baseline's best accuracy (" + fixed(100 * v.baseline_best_acc, 2) +
-            "%): baseline / BN",
-        std::to_string(v.baseline_best_step) + " / " +
-            (v.bn_steps_to_baseline_best > 0 ? std::to_string(v.bn_steps_to_baseline_best)
-                                             : std::string("never")) +
-            " = " + fixed(v.steps_ratio, 2) + "x",
-        ">= " + fixed(Fig1Verdict::kMinStepsRatio, 1) + "x", verdict_cell(v.steps_ok())},
-       {"final accuracy, BN - baseline",
-        fixed(100 * v.final_acc_bn, 2) + "% - " + fixed(100 * v.final_acc_baseline, 2) +
-            "% = " + fixed(gain_pp, 2) + " pp",
-        ">= +" + fixed(Fig1Verdict::kMinFinalGainPp, 1) + " pp", verdict_cell(v.final_ok())},
-       {"drift of the median sigmoid input, BN / baseline",
-        fixed(v.drift_bn, 3) + " / " + fixed(v.drift_baseline, 3) + " = " + fixed(v.drift_ratio, 3),
-        "<= " + fixed(Fig1Verdict::kMaxDriftRatio, 1), verdict_cell(v.drift_ok())}});
-  r.paragraph(std::string("Reproduced: ") +
-              (v.reproduced() ? "yes, all four criteria hold." : "no, see the failed rows above."));
-
-  r.heading("Settings");
-  r.table({"setting", "value"},
-          {{"dataset", s.dataset + " (" + std::to_string(s.train_size) + " train / " +
-                           std::to_string(s.test_size) + " test" +
-                           (s.binarize ? ", binarized at 0.5)" : ")")},
-           {"steps x batch", std::to_string(s.steps) + " x " + std::to_string(s.batch)},
-           {"learning rate, momentum", fixed(s.lr, 4) + ", " + fixed(s.momentum, 2)},
-           {"initial weights", "N(0, " + fixed(s.init_sigma, 3) + "^2)"},
-           {"seed, threads", std::to_string(s.seed) + ", " + std::to_string(s.threads)},
-           {"wall time", fixed(wall_seconds, 1) + " s"}});
-  if (s.lr_sweep.size() > 1) {
-    r.heading("Learning rate");
-    r.paragraph(
-        "Both networks use the learning rate at which the baseline ended best, so the "
-        "comparison favours the baseline, as in PAPER.md (E1).");
-    std::vector<std::vector<report::Cell>> rows;
-    for (const LrTrial& t : s.lr_sweep) {
-      rows.push_back({fixed(t.lr, 4),
-                      t.diverged_at >= 0 ? "diverged at step " + std::to_string(t.diverged_at)
-                                         : fixed(100 * t.final_acc_baseline, 2) + "%",
-                      t.final_acc_bn < 0 ? "not trained" : fixed(100 * t.final_acc_bn, 2) + "%",
-                      t.lr == s.lr ? report::Cell("chosen", "pass") : report::Cell("")});
-    }
-    r.table({"learning rate", "baseline's final test accuracy", "BN's final test accuracy", ""},
-            rows);
-  }
+  add_figure(r, run.settings, run.points);
+  add_verdict(r, run.verdict);
+  add_settings(r, run.settings, run.wall_seconds);
   if (run.bn_diverged_at >= 0)
     r.paragraph("The BN network diverged at step " + std::to_string(run.bn_diverged_at) + ".");
   r.write(path);
