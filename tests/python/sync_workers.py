@@ -127,3 +127,61 @@ def launch(worker, world_size, out_dir, timeout_s, *args):
                     p.kill()
             raise AssertionError(f"workers still running after {timeout_s} s")
     return [torch.load(os.path.join(out_dir, f"rank{r}.pt")) for r in range(world_size)]
+
+
+# The data-parallel training test: global batch 16 split unevenly, plain SGD.
+DDP_ROWS = (10, 6)
+DDP_STEPS = 100
+DDP_LR = 0.1
+
+
+def make_net(dtype):
+    torch.manual_seed(7)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(),
+        torch.nn.Conv2d(6, 8, 3, stride=2, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 4),
+        torch.nn.BatchNorm1d(4)).to(dtype)
+
+
+def ddp_batch(step, dtype):
+    g = torch.Generator().manual_seed(1000 + step)
+    x = torch.randn(sum(DDP_ROWS), 3, 8, 8, generator=g, dtype=torch.float64)
+    # Learnable labels: the signs of the means of channels 0 and 1.
+    labels = (x[:, 0].mean((1, 2)) > 0).long() + 2 * (x[:, 1].mean((1, 2)) > 0).long()
+    return (x + 1.0).to(dtype), labels
+
+
+def train(model, dtype, rank=None, world_size=1):
+    """DDP_STEPS SGD steps on the mean cross-entropy of the global batch; rank None: the whole
+    batch in this process. Returns the global loss of every step and the final state."""
+    n = sum(DDP_ROWS)
+    opt = torch.optim.SGD(model.parameters(), lr=DDP_LR)
+    losses = []
+    for step in range(DDP_STEPS):
+        x, labels = ddp_batch(step, dtype)
+        if rank is not None:
+            x, labels = shard(x, DDP_ROWS, rank), shard(labels, DDP_ROWS, rank)
+        loss_sum = torch.nn.functional.cross_entropy(model(x), labels, reduction="sum")
+        opt.zero_grad()
+        # DDP averages the ranks' gradients: scale so the average is the global mean's gradient.
+        (loss_sum * (world_size / n)).backward()
+        opt.step()
+        total = loss_sum.detach().to(torch.float64)
+        if rank is not None:
+            dist.all_reduce(total)
+        losses.append(float(total) / n)
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {"losses": losses, "state": {k.removeprefix("module."): v for k, v in state.items()}}
+
+
+def ddp_worker(rank, world_size, port, out_dir):
+    _init(rank, world_size, port)
+    import bnorm.torch as bt
+    from torch.nn.parallel import DistributedDataParallel
+    results = {}
+    for dtype in (torch.float64, torch.float32):
+        model = DistributedDataParallel(bt.convert_sync(make_net(dtype)))
+        results[str(dtype)] = train(model, dtype, rank, world_size)
+    torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
+    dist.destroy_process_group()

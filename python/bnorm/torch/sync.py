@@ -4,6 +4,7 @@ with bnorm's kernels; and convert_sync(), which turns a model's BatchNorm module
 
 import torch
 import torch.distributed as dist
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from bnorm.torch.function import batch_norm, layout_of
 from bnorm.torch.modules import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -17,15 +18,27 @@ def _world_size(group):
     return dist.get_world_size(group)
 
 
-class SyncBatchNorm(torch.nn.SyncBatchNorm):
-    """torch.nn.SyncBatchNorm whose CPU forward runs on bnorm: in training, every rank of
-    process_group (the default group when None) normalizes with the statistics of all ranks'
-    batches together. Eval, world size 1 or no process group: plain bnorm BatchNorm, no
-    communication. Tensors on other devices go to torch's own SyncBatchNorm."""
+class SyncBatchNorm(_BatchNorm):
+    """torch.nn.SyncBatchNorm (same constructor, parameters, buffers and state_dict) whose CPU
+    forward runs on bnorm: in training, every rank of process_group (the default group when
+    None) normalizes with the statistics of all ranks' batches together. Eval, world size 1 or
+    no process group: plain bnorm BatchNorm, no communication. Tensors on other devices go to
+    torch's own SyncBatchNorm. Not a subclass of torch.nn.SyncBatchNorm: DistributedDataParallel
+    refuses those on CPU modules."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device,
+                         dtype=dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def forward(self, input):
         if input.device.type != "cpu":
-            return super().forward(input)
+            return torch.nn.SyncBatchNorm.forward(self, input)
         # As torch: momentum None is the cumulative average, 1 / num_batches_tracked.
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
