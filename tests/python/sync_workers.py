@@ -21,6 +21,7 @@ PARITY_CASES = {
     "nchw_f32_empty_rank": (torch.float32, (4, 3, 4, 5), False, (4, 0), 0.1),
     "nhwc_f64_uneven": (torch.float64, (5, 3, 4, 5), True, (4, 1), None),
     "nhwc_f32": (torch.float32, (6, 3, 3, 3), True, (2, 4), 0.1),
+    "nchw_f64_no_affine": (torch.float64, (4, 3, 2, 3), False, (1, 3), 0.1),
 }
 STEPS = 2
 
@@ -51,10 +52,11 @@ def run_parity_case(module_class, name, rank):
     y and the gradients of the last step, the running statistics after all of them."""
     dtype, shape, _, rows, momentum = PARITY_CASES[name]
     _, _, weight, bias = case_data(name, 0)
-    bn = module_class(shape[1], momentum=momentum, dtype=dtype)
-    with torch.no_grad():
-        bn.weight.copy_(weight)
-        bn.bias.copy_(bias)
+    bn = module_class(shape[1], momentum=momentum, affine="no_affine" not in name, dtype=dtype)
+    if bn.affine:
+        with torch.no_grad():
+            bn.weight.copy_(weight)
+            bn.bias.copy_(bias)
     for step in range(STEPS):
         x, r, _, _ = case_data(name, step)
         if rank is not None:
@@ -63,7 +65,9 @@ def run_parity_case(module_class, name, rank):
         bn.zero_grad(set_to_none=True)
         y = bn(x)
         (y * r).sum().backward()
-    return {"y": y.detach(), "dx": x.grad, "dweight": bn.weight.grad, "dbias": bn.bias.grad,
+    return {"y": y.detach(), "dx": x.grad,
+            "dweight": bn.weight.grad if bn.affine else None,
+            "dbias": bn.bias.grad if bn.affine else None,
             "running_mean": bn.running_mean.clone(), "running_var": bn.running_var.clone(),
             "num_batches_tracked": int(bn.num_batches_tracked)}
 

@@ -32,7 +32,7 @@ def test_two_ranks_equal_one_process_on_the_whole_batch(ranks, name):
     assert [g["y"].shape[0] for g in got] == list(rows)
     assert_close(torch.cat([g["y"] for g in got]), ref["y"], rtol, f"{name} y")
     assert_close(torch.cat([g["dx"] for g in got]), ref["dx"], rtol, f"{name} dx")
-    for what in ("dweight", "dbias"):
+    for what in ("dweight", "dbias") if ref["dweight"] is not None else ():
         assert_close(sum(g[what] for g in got), ref[what], rtol, f"{name} {what}")
     for rank, g in enumerate(got):
         for what in ("running_mean", "running_var"):

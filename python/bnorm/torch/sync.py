@@ -36,6 +36,9 @@ class SyncBatchNorm(_BatchNorm):
         if input.dim() < 2:
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
+    # torch.nn.SyncBatchNorm.forward, which runs tensors on other devices, calls it.
+    _check_non_zero_input_channels = torch.nn.SyncBatchNorm._check_non_zero_input_channels
+
     def forward(self, input):
         if input.device.type != "cpu":
             return torch.nn.SyncBatchNorm.forward(self, input)
