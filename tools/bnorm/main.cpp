@@ -1,10 +1,12 @@
 // bnorm: the command line. Parses, runs the chosen subcommand, and maps failures to exit codes:
 // 0 success, 1 a run that failed (bnorm::Error), 2 a usage error (CLI11 parse error).
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "bnorm/error.hpp"
 #include "commands.hpp"
+#include "distributed.hpp"
 
 namespace {
 
@@ -26,7 +28,9 @@ int main(int argc, char** argv) {
   bnorm::cli::add_bench_command(app);
   bnorm::cli::add_paper_command(app);
 
+  std::optional<bnorm::cli::DistributedSession> session;  // MPI only under mpirun -np K > 1
   try {
+    session.emplace(argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
     const auto chosen = app.get_subcommands();
     const std::string command = chosen.empty() ? "" : " " + chosen.front()->get_name();
     std::cerr << "bnorm" << command << ": " << one_line(e.what()) << "\n";
+    if (session) session->abort_job(1);  // the other ranks may be waiting in a collective
     return 1;
   }
   return 0;
