@@ -8,7 +8,8 @@
 namespace bnorm::cli {
 
 // Joins the MPI job when the environment says this process is one of K > 1 ranks; its destructor
-// finalizes. Throws bnorm::Error when it is, but this build has no MPI.
+// finalizes. Throws bnorm::Error when it is, but this build has no MPI or the subcommand
+// (argv[1]) is not fig1, the one that trains data-parallel.
 class DistributedSession {
  public:
   DistributedSession(int& argc, char**& argv);
