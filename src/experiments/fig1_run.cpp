@@ -15,6 +15,7 @@
 #include "nn/mlp.hpp"
 #include "nn/threads.hpp"
 #include "optim/classifier_trainer.hpp"
+#include "optim/data_parallel.hpp"
 
 namespace bnorm::experiments {
 namespace {
@@ -71,8 +72,8 @@ Percentiles probe_percentiles(nn::Mlp& mlp, int64_t unit, std::span<const float>
   return percentiles_15_50_85(std::vector<double>(v.begin(), v.end()));
 }
 
-Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Dataset& train,
-                const data::Dataset& test, std::span<const float> probe, bool show_progress,
+Track train_one(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool with_bn,
+                const data::Dataset& train, const data::Dataset& test, std::span<const float> probe,
                 bool interactive) {
   nn::set_num_threads(s.threads);  // per thread: OpenMP's thread count is a per-thread setting
   std::vector<int64_t> sizes{train.features};
@@ -81,9 +82,11 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   nn::Mlp mlp = nn::build_mlp(sizes, nn::Nonlinearity::kSigmoid,
                               with_bn ? nn::BnPlacement::kBefore : nn::BnPlacement::kNone, s.seed,
                               {.scheme = nn::InitScheme::kGaussian, .sigma = s.init_sigma});
+  if (plan.comm != nullptr && plan.sync_bn) optim::synchronize_batch_norm(mlp.net(), *plan.comm);
   optim::Sgd sgd(mlp.net().parameters(), {.lr = lr, .momentum = s.momentum});
   optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(lr),
-                                   {.eval_batch = kEvalBatch});
+                                   {.eval_batch = kEvalBatch, .comm = plan.comm});
+  const bool show_progress = plan.show_progress && (plan.comm == nullptr || plan.comm->rank() == 0);
   char label[64];
   std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
   // The same seed gives both networks the same batches in the same order; a diverged network
@@ -113,6 +116,15 @@ Track train_one(const Fig1Settings& s, double lr, bool with_bn, const data::Data
   return t;
 }
 
+// Rank 0's value on every rank. The baseline has no BatchNorm, so its ranks agree anyway; this
+// keeps them in step when they might not (rounding in the sums), as the next network's
+// collectives depend on it.
+size_t rank0_choice(Communicator& comm, size_t value) {
+  double v = comm.rank() == 0 ? static_cast<double>(value) : 0.0;
+  comm.all_reduce_sum(std::span<double>(&v, 1));
+  return static_cast<size_t>(v);
+}
+
 // "Best" for the baseline: its final test accuracy (the paper's Figure 1 ends at 50k steps).
 double final_accuracy(const Track& t) { return t.accuracy.back(); }
 
@@ -133,15 +145,16 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
 
   // Phase 1: the baseline at every candidate (and, with spare threads, BN at every candidate).
   const size_t n = plan.lr_candidates.size();
-  const bool bn_everywhere = plan.jobs > 1 && n > 1;
-  const bool interactive = plan.jobs <= 1;  // concurrent bars would overwrite each other
+  // Data parallel: one network at a time, so every rank makes its collectives in the same order.
+  const int jobs = plan.comm != nullptr ? 1 : plan.jobs;
+  const bool bn_everywhere = jobs > 1 && n > 1;
+  const bool interactive = jobs <= 1;  // concurrent bars would overwrite each other
   std::vector<Track> baselines(n);
   std::vector<std::optional<Track>> bns(n);
-  run_tasks(bn_everywhere ? 2 * n : n, plan.jobs, [&](size_t task) {
+  run_tasks(bn_everywhere ? 2 * n : n, jobs, [&](size_t task) {
     const size_t i = task % n;
     const bool with_bn = task >= n;
-    Track t = train_one(s, plan.lr_candidates[i], with_bn, train, test, probe, plan.show_progress,
-                        interactive);
+    Track t = train_one(s, plan, plan.lr_candidates[i], with_bn, train, test, probe, interactive);
     if (with_bn) {
       bns[i] = std::move(t);
     } else {
@@ -151,10 +164,10 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
   size_t best = 0;
   for (size_t i = 1; i < n; ++i)
     if (final_accuracy(baselines[i]) > final_accuracy(baselines[best])) best = i;
+  if (plan.comm != nullptr) best = rank0_choice(*plan.comm, best);
   s.lr = plan.lr_candidates[best];
   // Phase 2: BN at the chosen rate, unless phase 1 trained it already.
-  if (!bns[best])
-    bns[best] = train_one(s, s.lr, true, train, test, probe, plan.show_progress, interactive);
+  if (!bns[best]) bns[best] = train_one(s, plan, s.lr, true, train, test, probe, interactive);
   s.lr_sweep.clear();
   for (size_t i = 0; i < n; ++i) {
     s.lr_sweep.push_back({.lr = plan.lr_candidates[i],

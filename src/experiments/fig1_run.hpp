@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bnorm/communicator.hpp"
 #include "data/dataset.hpp"
 #include "experiments/fig1_output.hpp"
 
@@ -21,6 +22,14 @@ struct Fig1Plan {
   // accuracy is reported beside the baseline's), which costs no extra wall time on 2 cores.
   // The numbers do not depend on jobs: each network is trained alone on its thread.
   int jobs = 1;
+  // Data-parallel training over these ranks (nullptr: one process): every rank runs run_fig1 with
+  // the same arguments, trains on its shard of each batch and takes the same SGD steps; the
+  // networks are trained one after another (jobs is ignored) and only rank 0 shows progress.
+  // Every rank evaluates (inference needs no communication) and returns the same run.
+  Communicator* comm = nullptr;
+  // With comm: BatchNorm normalizes with the global batch's statistics (SyncBatchNorm); false:
+  // each rank's own shard (per-rank running statistics; rank 0's choose the learning rate).
+  bool sync_bn = true;
 };
 
 // Trains and judges. train and test must hold the same number of features (784 for the paper's

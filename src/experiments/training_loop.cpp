@@ -34,6 +34,11 @@ int64_t run_training_loop(optim::ClassifierTrainer& trainer, const data::Dataset
   std::vector<float> x(static_cast<size_t>(loop.batch * train.features));  // [batch, features]
   std::vector<int32_t> y(static_cast<size_t>(loop.batch));                 // [batch]
 
+  const optim::Shard shard = trainer.shard(loop.batch);
+  const bool data_parallel = trainer.gradient_all_reduce() != nullptr;
+  detail::check(shard.count > 0, op, "expected at least one row of each batch on every rank, got ",
+                loop.batch, " rows over more ranks");
+
   std::optional<Progress> progress;
   if (loop.show_progress) {
     ProgressOptions options{.label = loop.label, .total = loop.steps};
@@ -57,7 +62,16 @@ int64_t run_training_loop(optim::ClassifierTrainer& trainer, const data::Dataset
   for (int64_t step = 1; step <= loop.steps; ++step) {
     if (diverged_at < 0) {
       batches.next_into(x, y);
-      const double loss = trainer.train_step(x, y);
+      // Data parallel: every rank draws the same global batch and trains on its rows of it.
+      const double loss =
+          data_parallel ? trainer.train_step(
+                              std::span<const float>(x).subspan(
+                                  static_cast<size_t>(shard.begin * train.features),
+                                  static_cast<size_t>(shard.count * train.features)),
+                              std::span<const int32_t>(y).subspan(static_cast<size_t>(shard.begin),
+                                                                  static_cast<size_t>(shard.count)),
+                              loop.batch)
+                        : trainer.train_step(x, y);
       if (!std::isfinite(loss)) {
         diverged_at = step;
         if (loop.stop_at_divergence) break;

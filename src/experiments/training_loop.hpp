@@ -1,7 +1,8 @@
 // The one training loop of the experiments (fig1 and every `bnorm paper` run): SGD steps on
 // shuffled minibatches through a ClassifierTrainer, an evaluation at step 0, every eval_every steps
 // and at the end, a progress line, and a non-finite training loss recorded as divergence (the
-// step it happened) instead of an error.
+// step it happened) instead of an error. With a data-parallel trainer (TrainerOptions::comm) every
+// rank draws the same batches and trains on its shard of each.
 #pragma once
 
 #include <cstdint>

@@ -18,8 +18,8 @@ BatchNormLayer::BatchNormLayer(BatchNormOptions options)
       desc_{.dims = {0, options.num_features}, .layout = Layout::kNC} {}
 
 int64_t BatchNormLayer::out_features(int64_t in_features) const {
-  detail::check(in_features == bn_.options().num_features, "BatchNormLayer", "expected ",
-                bn_.options().num_features, " features, got ", in_features);
+  detail::check(in_features == bn_.module().options().num_features, "BatchNormLayer", "expected ",
+                bn_.module().options().num_features, " features, got ", in_features);
   return in_features;
 }
 
@@ -35,9 +35,9 @@ void BatchNormLayer::backward(const Tensor& in, const Tensor& /*out*/, const Ten
   bn_.backward(in.span(), dout.span(), din != nullptr ? din->span() : std::span<float>());
 }
 
-std::vector<Parameter> BatchNormLayer::parameters() { return batch_norm_parameters(bn_); }
-std::vector<Buffer> BatchNormLayer::buffers() { return batch_norm_buffers(bn_); }
-std::vector<Counter> BatchNormLayer::counters() { return batch_norm_counters(bn_); }
+std::vector<Parameter> BatchNormLayer::parameters() { return batch_norm_parameters(bn_.module()); }
+std::vector<Buffer> BatchNormLayer::buffers() { return batch_norm_buffers(bn_.module()); }
+std::vector<Counter> BatchNormLayer::counters() { return batch_norm_counters(bn_.module()); }
 
 std::vector<Parameter> batch_norm_parameters(BatchNorm<float>& bn) {
   if (!bn.options().affine) return {};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "bnorm/batch_norm.hpp"
+#include "nn/batch_norm_module.hpp"
 #include "nn/layer.hpp"
 
 namespace bnorm::nn {
@@ -25,11 +26,13 @@ class BatchNormLayer final : public Layer {
 
   void set_frozen(bool frozen) { frozen_ = frozen; }
   bool frozen() const { return frozen_; }
-  BatchNorm<float>& module() { return bn_; }
-  const BatchNorm<float>& module() const { return bn_; }
+  BatchNorm<float>& module() { return bn_.module(); }
+  const BatchNorm<float>& module() const { return bn_.module(); }
+  // Data-parallel training: batch statistics of the global batch over comm (BatchNormModule).
+  void synchronize(Communicator& comm) { bn_.synchronize(comm); }
 
  private:
-  BatchNorm<float> bn_;
+  BatchNormModule bn_;
   TensorDesc desc_;  // [N, C] kNC; dims[0] updated per call, so no allocation per step
   bool frozen_ = false;
 };

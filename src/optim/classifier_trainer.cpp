@@ -12,6 +12,8 @@ ClassifierTrainer::ClassifierTrainer(nn::Sequential& net, Sgd& optimizer, LrSche
     : net_(net), optimizer_(optimizer), schedule_(schedule), options_(options) {
   detail::check(options.eval_batch > 0, "ClassifierTrainer", "expected eval_batch > 0, got ",
                 options.eval_batch);
+  if (options.comm != nullptr)
+    all_reduce_ = std::make_unique<GradientAllReduce>(optimizer.parameters(), *options.comm);
 }
 
 double ClassifierTrainer::train_step(std::span<const float> x, std::span<const int32_t> labels) {
@@ -25,6 +27,37 @@ double ClassifierTrainer::train_step(std::span<const float> x, std::span<const i
   optimizer_.step();
   ++steps_done_;
   return loss;
+}
+
+double ClassifierTrainer::train_step(std::span<const float> x, std::span<const int32_t> labels,
+                                     int64_t global_batch) {
+  const auto batch = static_cast<int64_t>(labels.size());
+  if (!all_reduce_) {
+    detail::check(batch == global_batch, "ClassifierTrainer::train_step",
+                  "expected the whole batch of ", global_batch,
+                  " rows without a communicator, got ", batch);
+    return train_step(x, labels);
+  }
+  detail::check(batch == shard(global_batch).count, "ClassifierTrainer::train_step",
+                "expected this rank's shard of ", shard(global_batch).count, " rows, got ", batch);
+  optimizer_.set_lr(schedule_.lr_at(steps_done_));
+  optimizer_.zero_grad();
+  // loss = sum over ranks of (b / B) * local mean loss; so is its gradient.
+  const double weight = static_cast<double>(batch) / static_cast<double>(global_batch);
+  const nn::Tensor& logits = net_.forward(x, batch, nn::Phase::kTrain);
+  double loss = loss_.forward(logits, labels) * weight;
+  loss_.backward(dlogits_);
+  for (float& d : dlogits_.span()) d = static_cast<float>(d * weight);
+  net_.backward(dlogits_);
+  all_reduce_->run(std::span<double>(&loss, 1));
+  optimizer_.step();
+  ++steps_done_;
+  return loss;
+}
+
+Shard ClassifierTrainer::shard(int64_t global_batch) const {
+  if (options_.comm == nullptr) return {.begin = 0, .count = global_batch};
+  return batch_shard(global_batch, options_.comm->rank(), options_.comm->size());
 }
 
 void ClassifierTrainer::set_steps_done(int64_t steps) {

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
+#include "bnorm/communicator.hpp"
 #include "nn/sequential.hpp"
 #include "nn/softmax_cross_entropy.hpp"
+#include "optim/data_parallel.hpp"
 #include "optim/lr_schedule.hpp"
 #include "optim/sgd.hpp"
 
@@ -23,6 +26,11 @@ struct EvalResult {
 
 struct TrainerOptions {
   int64_t eval_batch = 1000;  // rows per forward in evaluate(); > 0
+  // Data-parallel training over these ranks (must outlive the trainer); nullptr: one process.
+  // Each rank trains on its shard of every batch, and the gradients are summed over the ranks
+  // before the update, so every rank takes the same step. BatchNorm layers stay per-rank unless
+  // synchronize_batch_norm() switched them.
+  Communicator* comm = nullptr;
 };
 
 class ClassifierTrainer {
@@ -35,6 +43,19 @@ class ClassifierTrainer {
   // The learning rate is schedule.lr_at(steps_done()). Returns the batch's mean loss before the
   // update. Throws bnorm::Error on mismatched sizes or a label outside [0, classes).
   double train_step(std::span<const float> x, std::span<const int32_t> labels);
+
+  // Data parallel (options.comm set): one SGD step on this rank's shard (x, labels) of a global
+  // batch of global_batch rows (shard(global_batch) says which rows). The loss is the global
+  // batch's mean, so each rank scales its loss gradient by labels.size() / global_batch, and the
+  // returned loss is the global batch's mean loss (the same on every rank). One all-reduce of
+  // every gradient and the loss per step (GradientAllReduce). Without options.comm it is
+  // train_step(x, labels) and requires labels.size() == global_batch.
+  double train_step(std::span<const float> x, std::span<const int32_t> labels,
+                    int64_t global_batch);
+  // This rank's rows of a global batch ({0, global_batch} without options.comm).
+  Shard shard(int64_t global_batch) const;
+  // The gradient all-reduce (nullptr without options.comm): calls made, values per call.
+  const GradientAllReduce* gradient_all_reduce() const { return all_reduce_.get(); }
 
   // Accuracy and loss over images [count, features] and labels [count], in Phase::kEval.
   EvalResult evaluate(std::span<const float> images, std::span<const int32_t> labels);
@@ -53,6 +74,7 @@ class ClassifierTrainer {
   TrainerOptions options_;
   nn::SoftmaxCrossEntropy loss_;
   nn::Tensor dlogits_;  // [B, classes]
+  std::unique_ptr<GradientAllReduce> all_reduce_;
   int64_t steps_done_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "bnorm/error.hpp"
 #include "commands.hpp"
 #include "data/dataset.hpp"
+#include "distributed.hpp"
 #include "experiments/fig1_run.hpp"
 #include "options.hpp"
 
@@ -45,6 +46,7 @@ struct Fig1Args {
   bool quiet = false;
   std::string out = "out/fig1";
   std::string data_dir;
+  std::string bn_sync;  // "global" or "local" under mpirun; empty: global
 };
 
 // A run whose metrics went NaN or infinite (e.g. weights that overflow) is a failed run: its
@@ -67,7 +69,19 @@ void require_finite(const experiments::Fig1Run& r) {
   }
 }
 
+// Data-parallel settings from --bn-sync: meaningful under mpirun; usable in one process only when
+// this build could run data-parallel.
+bool sync_bn(const std::string& bn_sync) {
+  if (!bn_sync.empty() && !have_mpi())
+    throw Error(
+        "[fig1] --bn-sync needs a bnorm built with MPI (libopenmpi-dev openmpi-bin) and "
+        "a run under mpirun -np K, got --bn-sync " +
+        bn_sync + " in a build without MPI");
+  return bn_sync != "local";
+}
+
 void run(const Fig1Args& a) {
+  const bool sync = sync_bn(a.bn_sync);
   experiments::Fig1Settings s = a.settings;
   s.binarize = !a.grayscale;
   data::Dataset train = data::load_dataset(s.dataset, data::Split::kTrain, a.data_dir);
@@ -75,12 +89,17 @@ void run(const Fig1Args& a) {
 
   const std::filesystem::path out(a.out);
   std::error_code ec;
-  std::filesystem::create_directories(out, ec);
+  if (world_rank() == 0) std::filesystem::create_directories(out, ec);
   if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());
 
-  const experiments::Fig1Run r =
-      experiments::run_fig1(s, {.lr_candidates = a.lr, .show_progress = !a.quiet, .jobs = a.jobs},
-                            std::move(train), std::move(test));
+  const experiments::Fig1Run r = experiments::run_fig1(s,
+                                                       {.lr_candidates = a.lr,
+                                                        .show_progress = !a.quiet,
+                                                        .jobs = a.jobs,
+                                                        .comm = world(),
+                                                        .sync_bn = sync},
+                                                       std::move(train), std::move(test));
+  if (world_rank() != 0) return;  // data parallel: every rank holds the same run; one writes it
   experiments::write_fig1_csv(out / "metrics.csv", r.points);
   experiments::write_fig1_summary(out / "summary.json", r);
   experiments::write_fig1_report(out / "report.html", r);
@@ -156,6 +175,10 @@ void add_fig1_command(CLI::App& app, bool run_it) {
                   "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
   cmd->add_option("--out", args->out, "output directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no progress output");
+  cmd->add_option("--bn-sync", args->bn_sync,
+                  "under mpirun -np K: BatchNorm statistics of the global batch (global, the "
+                  "default) or of each rank's shard (local); see docs/distributed.md")
+      ->check(CLI::IsMember({"global", "local"}));
   // The callback owns args (the options write into it), so it is set even when nothing runs.
   cmd->callback([args, run_it] {
     if (run_it) run(*args);

@@ -8,10 +8,12 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "bnorm/error.hpp"
 #include "commands.hpp"
+#include "distributed.hpp"
 
 namespace {
 
@@ -43,8 +45,10 @@ int check_stdout(const CLI::App& app) {
   return 0;
 }
 
-int run(CLI::App& app, int argc, char** argv) {
+int parse_and_run(CLI::App& app, int argc, char** argv,
+                  std::optional<bnorm::cli::DistributedSession>& session) {
   try {
+    session.emplace(argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -68,6 +72,13 @@ int run(CLI::App& app, int argc, char** argv) {
     return 1;
   }
   return check_stdout(app);
+}
+
+int run(CLI::App& app, int argc, char** argv) {
+  std::optional<bnorm::cli::DistributedSession> session;  // MPI only under mpirun -np K > 1
+  const int rc = parse_and_run(app, argc, argv, session);
+  if (rc != 0 && session) session->abort_job(rc);  // the other ranks may be waiting in a collective
+  return rc;
 }
 
 }  // namespace

@@ -43,8 +43,10 @@ void ChannelBatchNormLayer::backward(const Tensor& in, const Tensor& /*out*/, co
   bn_.backward(in.span(), dout.span(), din != nullptr ? din->span() : std::span<float>());
 }
 
-std::vector<Parameter> ChannelBatchNormLayer::parameters() { return batch_norm_parameters(bn_); }
-std::vector<Buffer> ChannelBatchNormLayer::buffers() { return batch_norm_buffers(bn_); }
-std::vector<Counter> ChannelBatchNormLayer::counters() { return batch_norm_counters(bn_); }
+std::vector<Parameter> ChannelBatchNormLayer::parameters() {
+  return batch_norm_parameters(bn_.module());
+}
+std::vector<Buffer> ChannelBatchNormLayer::buffers() { return batch_norm_buffers(bn_.module()); }
+std::vector<Counter> ChannelBatchNormLayer::counters() { return batch_norm_counters(bn_.module()); }
 
 }  // namespace bnorm::nn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "bnorm/batch_norm.hpp"
+#include "nn/batch_norm_module.hpp"
 #include "nn/conv/image_shape.hpp"
 #include "nn/layer.hpp"
 
@@ -28,12 +29,14 @@ class ChannelBatchNormLayer final : public Layer {
   ImageShape shape() const { return shape_; }
   // The descriptor of a batch of `batch` rows: [N, C, H, W] channels-first.
   TensorDesc desc(int64_t batch) const;
-  BatchNorm<float>& module() { return bn_; }
-  const BatchNorm<float>& module() const { return bn_; }
+  BatchNorm<float>& module() { return bn_.module(); }
+  const BatchNorm<float>& module() const { return bn_.module(); }
+  // Data-parallel training: batch statistics of the global batch over comm (BatchNormModule).
+  void synchronize(Communicator& comm) { bn_.synchronize(comm); }
 
  private:
   ImageShape shape_;
-  BatchNorm<float> bn_;
+  BatchNormModule bn_;
   TensorDesc desc_;  // dims[0] updated per call
 };
 

@@ -1,0 +1,75 @@
+// DistributedSession: MPI_Init/MPI_Finalize around a data-parallel run, only under a launcher.
+#include "distributed.hpp"
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "bnorm/error.hpp"
+
+#ifdef BNORM_HAVE_MPI
+#include <mpi.h>
+
+#include "bnorm/mpi_communicator.hpp"
+#endif
+
+namespace bnorm::cli {
+namespace {
+
+std::unique_ptr<Communicator> g_world;  // set while a session with K > 1 is alive
+
+// Ranks in the job per the launcher (Open MPI, or a PMI launcher such as MPICH's); 1 when none.
+int launcher_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 1;
+}
+
+}  // namespace
+
+bool have_mpi() {
+#ifdef BNORM_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+Communicator* world() { return g_world.get(); }
+
+DistributedSession::DistributedSession([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
+  const int size = launcher_size();
+  if (size <= 1) return;  // one process: nothing changes, MPI stays uninitialized
+  // Only fig1 trains data-parallel; K copies of another command would race on its output.
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "fig1")
+    throw Error("[bnorm] expected fig1 under a launcher job of " + std::to_string(size) +
+                " ranks (data-parallel training), got " + argv[1] + ": run it without mpirun");
+#ifdef BNORM_HAVE_MPI
+  MPI_Init(&argc, &argv);
+  g_world = std::make_unique<MpiCommunicator>();
+#else
+  throw Error(
+      "[bnorm] expected one process (this bnorm was built without MPI), got a launcher "
+      "job of " +
+      std::to_string(size) +
+      " ranks: install libopenmpi-dev openmpi-bin and rebuild, or run without mpirun");
+#endif
+}
+
+DistributedSession::~DistributedSession() {
+#ifdef BNORM_HAVE_MPI
+  if (g_world) {
+    g_world.reset();
+    MPI_Finalize();
+  }
+#endif
+}
+
+void DistributedSession::abort_job([[maybe_unused]] int exit_code) {
+#ifdef BNORM_HAVE_MPI
+  if (g_world) MPI_Abort(MPI_COMM_WORLD, exit_code);
+#endif
+}
+
+}  // namespace bnorm::cli
