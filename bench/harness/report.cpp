@@ -54,6 +54,17 @@ void print_table(const BenchReport& report, std::ostream& out) {
     out << fmt::format("  {:<13} {}\n", c.name,
                        c.missing.empty() ? c.details : "MISSING: " + c.missing);
   }
+  // Which of bnorm's kernel implementations ran (BNORM_CPU_ISA changes it), each name once.
+  std::string kernels;
+  for (const CaseResult& r : report.cases) {
+    for (const ContenderResult& c : r.contenders) {
+      if (c.name == "bnorm" && !c.kernel.empty() &&
+          (", " + kernels + ",").find(", " + c.kernel + ",") == std::string::npos) {
+        kernels += (kernels.empty() ? "" : ", ") + c.kernel;
+      }
+    }
+  }
+  if (!kernels.empty()) out << "bnorm kernels: " << kernels << "\n";
   out << fmt::format(
       "Median us ±interquartile spread over {} interleaved reps; * = different memory layout, "
       "not an anchor; cold = {} MiB read before each call.\nspeed-up = contender / bnorm "

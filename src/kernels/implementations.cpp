@@ -7,6 +7,7 @@
 
 #include "bnorm/error.hpp"
 #include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
 #include "kernels/kernels.hpp"
 
 namespace bnorm::kernels {
@@ -90,10 +91,40 @@ CpuIsa selected_cpu_isa() {
   return isa;
 }
 
+namespace {
+
+// Whether BNORM_CPU_ISA names an ISA: then the forced build runs every problem.
+bool isa_forced() {
+  static const bool forced = [] {
+    const char* v = std::getenv("BNORM_CPU_ISA");
+    return v != nullptr && *v != '\0';
+  }();
+  return forced;
+}
+
+// The AVX-512 build leaves row-major problems from memory to the AVX2 build, which is faster on
+// them (tuning::kWideRowMajorMaxBytes), unless BNORM_CPU_ISA forces an ISA.
+bool avx512_supports(const Extents& e) {
+  const bool row_major = e.s == 1 || e.layout == Layout::kChannelsLast;
+  const int64_t bytes = e.numel() * static_cast<int64_t>(sizeof(float));
+  return isa_forced() || !row_major || bytes <= tuning::kWideRowMajorMaxBytes;
+}
+
+const KernelSet<float>& avx512_float() {
+  static const KernelSet<float> k = [] {
+    KernelSet<float> set = avx512::kernel_set<float>();
+    set.supports = avx512_supports;
+    return set;
+  }();
+  return k;
+}
+
+}  // namespace
+
 template <typename T>
 std::span<const KernelSet<T>* const> all_implementations() {
   if constexpr (std::is_same_v<T, float>) {
-    static const KernelSet<T>* const list[] = {&avx512::kernel_set<T>(), &avx2::kernel_set<T>(),
+    static const KernelSet<T>* const list[] = {&avx512_float(), &avx2::kernel_set<T>(),
                                                &scalar::kernel_set<T>(), &reference_kernels<T>()};
     return list;
   } else {

@@ -27,6 +27,29 @@ TEST(Dispatch, AutoSelectsTheCpuKernelsOfTheSelectedIsa) {
   EXPECT_EQ(selected_kernel_name<float>(desc, Backend::kReference), std::string("reference"));
 }
 
+// Row-major problems larger than tuning::kWideRowMajorMaxBytes run the AVX2 build on AVX-512
+// machines, unless BNORM_CPU_ISA forces an ISA; channels-first ones keep the AVX-512 build.
+TEST(Dispatch, RowMajorFromMemoryPrefersTheAvx2BuildUnlessForced) {
+  const TensorDesc nhwc{{32, 64, 56, 56}, Layout::kChannelsLast};  // 25.7 MB of float
+  const TensorDesc nchw{{32, 64, 56, 56}, Layout::kChannelsFirst};
+  const TensorDesc small_nhwc{{8, 64, 16, 16}, Layout::kChannelsLast};
+  const char* forced = std::getenv("BNORM_CPU_ISA");
+  if (forced != nullptr && std::string(forced) == "avx512" &&
+      !kernels::cpu_supports(CpuIsa::kAvx512)) {
+    GTEST_SKIP() << "BNORM_CPU_ISA=avx512 on a CPU without AVX-512";
+  }
+  const std::string selected =
+      "cpu-" + std::string(kernels::to_string(kernels::selected_cpu_isa()));
+  const bool wide_default =
+      kernels::selected_cpu_isa() == CpuIsa::kAvx512 && (forced == nullptr || *forced == '\0');
+  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kAuto),
+            wide_default ? std::string("cpu-avx2") : selected);
+  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kOptimized),
+            wide_default ? std::string("cpu-avx2") : selected);
+  EXPECT_EQ(selected_kernel_name<float>(nchw, Backend::kAuto), selected);
+  EXPECT_EQ(selected_kernel_name<float>(small_nhwc, Backend::kAuto), selected);
+}
+
 // The list is ordered best first with the reference last; what may run is the part of it this
 // CPU has, capped by the selected ISA, and still ends with the reference.
 template <typename T>

@@ -4,7 +4,10 @@
 // the same bits whichever path writes it. See vector_ops.hpp for how the headers are compiled.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
+#include <cstring>
 
 #include "bnorm/moments.hpp"
 #include "kernels/cpu/vector_ops.hpp"
@@ -40,6 +43,90 @@ template <typename X>
 inline X dx_value(X u, X g, X a, X b, X c0) {
   return a * g + (b * u + c0);
 }
+
+// A vector of sums in float64 lanes, as PyTorch accumulates: a product of two widened floats is
+// exact, so each term enters the sum with no rounding of its own. For float, the two halves of a
+// vector go to two native-width double vectors: GCC keeps a double vector twice the native width
+// on the stack, which would put a store and a load in every accumulation chain.
+template <typename T>
+struct WideSums;
+
+template <>
+struct WideSums<float> {
+  using V = Simd<float>::V;
+  typedef float H __attribute__((vector_size(kVectorBytes / 2)));
+  typedef double W __attribute__((vector_size(kVectorBytes)));
+  W lo{}, hi{};
+
+#if defined(__AVX512F__) && BNORM_CPU_VECTOR_BYTES == 64
+  static __m256 half512(V v, int which) {
+    const __m512d d = _mm512_castps_pd(v);
+    return _mm256_castpd_ps(which == 0 ? _mm512_maskz_extractf64x4_pd(0xF, d, 0)
+                                       : _mm512_maskz_extractf64x4_pd(0xF, d, 1));
+  }
+#endif
+  // The halves of v in float64. Intrinsics where the build has the ISA: GCC 12 lowers
+  // __builtin_convertvector of a half vector to quarter conversions through the stack. The
+  // AVX-512 ones are the zero-masked forms with all lanes kept (the same instructions): the plain
+  // ones start from a self-initialized "undefined" vector that -Wmaybe-uninitialized reports.
+  static W low(V v) {
+#if defined(__AVX512F__) && BNORM_CPU_VECTOR_BYTES == 64
+    return _mm512_maskz_cvtps_pd(0xFF, half512(v, 0));
+#elif defined(__AVX__) && BNORM_CPU_VECTOR_BYTES == 32
+    return _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+#elif BNORM_CPU_VECTOR_BYTES == 16
+    return _mm_cvtps_pd(v);
+#else
+    H h;
+    std::memcpy(&h, &v, sizeof h);
+    return __builtin_convertvector(h, W);
+#endif
+  }
+  static W high(V v) {
+#if defined(__AVX512F__) && BNORM_CPU_VECTOR_BYTES == 64
+    return _mm512_maskz_cvtps_pd(0xFF, half512(v, 1));
+#elif defined(__AVX__) && BNORM_CPU_VECTOR_BYTES == 32
+    return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+#elif BNORM_CPU_VECTOR_BYTES == 16
+    return _mm_cvtps_pd(_mm_movehl_ps(v, v));
+#else
+    H h;
+    std::memcpy(&h, reinterpret_cast<const char*>(&v) + sizeof h, sizeof h);
+    return __builtin_convertvector(h, W);
+#endif
+  }
+  void add(V u) { lo += low(u), hi += high(u); }
+  void add_square(V u) {
+    const W l = low(u), h = high(u);
+    lo += l * l, hi += h * h;
+  }
+  void add_product(V g, V u) { lo += low(g) * low(u), hi += high(g) * high(u); }
+  void add(const WideSums& o) { lo += o.lo, hi += o.hi; }
+  // p [L] += the sums.
+  void add_to(double* p) const {
+    store(p, load<W>(p) + lo);
+    store(p + kLanes<float> / 2, load<W>(p + kLanes<float> / 2) + hi);
+  }
+  Simd<float>::D wide() const {
+    Simd<float>::D d;
+    std::memcpy(&d, &lo, sizeof lo);
+    std::memcpy(reinterpret_cast<char*>(&d) + sizeof lo, &hi, sizeof hi);
+    return d;
+  }
+};
+
+template <>
+struct WideSums<double> {
+  using V = Simd<double>::V;
+  V s{};
+
+  void add(V u) { s += u; }
+  void add_square(V u) { s += u * u; }
+  void add_product(V g, V u) { s += g * u; }
+  void add(const WideSums& o) { s += o.s; }
+  void add_to(double* p) const { store(p, load<V>(p) + s); }
+  V wide() const { return s; }
+};
 
 // Sums of d = x - pilot and d * d over `count` values, in float64. Shifting by a value of the
 // channel keeps d small when the mean is large against the spread (mean 1e4, std 1e-3), where

@@ -1,7 +1,8 @@
 // Per-column sums over runs of rows of a row-major [M, C] tensor, for the statistics (sums of
 // x - pilot and its square) and the gradient (sums of dy and dy * (x - center)): column tiles for
-// data in L1, rows in memory order beyond it. Float partial sums move to double every
-// kFlushPerLane rows. See vector_ops.hpp for how the headers are compiled.
+// data in L1, rows in memory order beyond it. The sums run in float64 lanes (WideSums) and go
+// into the per-channel sums every kFlushPerLane rows. See vector_ops.hpp for how the headers are
+// compiled.
 #pragma once
 
 #include <cstdint>
@@ -47,40 +48,39 @@ template <typename T, bool kGrad, bool kRelu, int NV>
 void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1, Columns<T> k,
                       double* s1, double* s2) {
   using V = typename Simd<T>::V;
-  using D = typename Simd<T>::D;
   constexpr int64_t L = kLanes<T>;
   V cv[NV], sv[NV] = {}, bv[NV] = {};  // scale and bias only for the relu mask
   for (int j = 0; j < NV; ++j) {
     cv[j] = load<V>(k.center + j * L);
     if constexpr (kRelu) sv[j] = load<V>(k.scale + j * L), bv[j] = load<V>(k.bias + j * L);
   }
-  // Sums of row r into (p1, p2); two rows per step into separate sums for more parallel chains.
-  const auto add_row = [&](int64_t r, V* p1, V* p2) {
+  // Sums of row r in float64 lanes (WideSums) into (p1, p2): 2 * NV chains of two registers.
+  const auto add_row = [&](int64_t r, WideSums<T>* p1, WideSums<T>* p2) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
       const V u = load<V>(x + r * cols + j * L) - cv[j];
       if constexpr (kGrad) {
-        V g = load<V>(dy + r * cols + j * L);
-        g = masked_dy<kRelu>(u, g, sv[j], bv[j]);
-        p1[j] += g;
-        p2[j] += g * u;
+        const V g = masked_dy<kRelu>(u, load<V>(dy + r * cols + j * L), sv[j], bv[j]);
+        p1[j].add(g);
+        p2[j].add_product(g, u);
       } else {
-        p1[j] += u;
-        p2[j] += u * u;
+        p1[j].add(u);
+        p2[j].add_square(u);
       }
     }
   };
-  V a1[NV] = {}, a2[NV] = {}, b1[NV] = {}, b2[NV] = {};
+  // Two rows per step into separate sums (8 * NV registers) where that leaves half of the
+  // register file free for the loads and widened values: twice the chains for the FMA latency.
+  constexpr bool kTwoRows = 8 * NV <= kVectorRegisters / 2;
+  WideSums<T> a1[NV], a2[NV], b1[NV], b2[NV];
   int64_t r = r0;
-  for (; r + 2 <= r1; r += 2) {
+  for (; kTwoRows && r + 2 <= r1; r += 2) {
     add_row(r, a1, a2);
     add_row(r + 1, b1, b2);
   }
-  if (r < r1) add_row(r, a1, a2);
-  for (int j = 0; j < NV; ++j) {
-    store(s1 + j * L, load<D>(s1 + j * L) + __builtin_convertvector(a1[j] + b1[j], D));
-    store(s2 + j * L, load<D>(s2 + j * L) + __builtin_convertvector(a2[j] + b2[j], D));
-  }
+  for (; r < r1; ++r) add_row(r, a1, a2);
+  for (int j = 0; j < NV; ++j) a1[j].add(b1[j]), a2[j].add(b2[j]);
+  for (int j = 0; j < NV; ++j) a1[j].add_to(s1 + j * L), a2[j].add_to(s2 + j * L);
 }
 
 // Vectors of columns per pass of column_sums_in_row_order: a page of a row in every build
@@ -88,7 +88,7 @@ void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t
 constexpr int64_t kRowOrderVectors = tuning::kRowOrderPassBytes / kVectorBytes;
 
 // s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_tile_sums, reading the rows in
-// memory order into float accumulators, one per vector of columns, which move to double every
+// memory order into float64 accumulators, one per vector of columns, which go into s1, s2 every
 // kFlushPerLane rows. For data that comes from L2, L3 or memory: the column tiles of column_sums
 // read a block column by column, one line per row, which the hardware prefetchers follow badly.
 template <typename T, bool kGrad, bool kRelu>
@@ -108,34 +108,34 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
                                row_bytes >= tuning::kPageBytes);
   for (int64_t v0 = 0; v0 < vectors; v0 += kRowOrderVectors) {
     const int64_t v1 = min64(vectors, v0 + kRowOrderVectors);
-    V acc1[kRowOrderVectors], acc2[kRowOrderVectors];
+    WideSums<T> acc1[kRowOrderVectors], acc2[kRowOrderVectors];
     // Sums of rows r and r + 1 (when two) into the accumulators of vector v.
     const auto add = [&](int64_t v, int64_t r, bool two) {
       const int64_t c = column_of(v);
       const V cv = load<V>(k.center + c);
       V sv{}, bv{};
       if constexpr (kRelu) sv = load<V>(k.scale + c), bv = load<V>(k.bias + c);
-      V p1{}, p2{};
+      WideSums<T> p1, p2;
       for (int64_t i = 0; i < (two ? 2 : 1); ++i) {
         V u = load<V>(x + (r + i) * cols + c) - cv;
         if constexpr (kGrad) {
           V g = load<V>(dy + (r + i) * cols + c);
           g = masked_dy<kRelu>(u, g, sv, bv);
           if (v == whole) g = keep_tail<T>(g, cols - whole * L);
-          p1 += g;
-          p2 += g * u;
+          p1.add(g);
+          p2.add_product(g, u);
         } else {
           if (v == whole) u = keep_tail<T>(u, cols - whole * L);
-          p1 += u;
-          p2 += u * u;
+          p1.add(u);
+          p2.add_square(u);
         }
       }
-      acc1[v - v0] += p1;
-      acc2[v - v0] += p2;
+      acc1[v - v0].add(p1);
+      acc2[v - v0].add(p2);
     };
     for (int64_t rb = r0; rb < r1; rb += tuning::kFlushPerLane) {
       const int64_t re = min64(r1, rb + tuning::kFlushPerLane);
-      for (int64_t v = v0; v < v1; ++v) acc1[v - v0] = V{}, acc2[v - v0] = V{};
+      for (int64_t v = v0; v < v1; ++v) acc1[v - v0] = {}, acc2[v - v0] = {};
       int64_t r = rb;
       for (; pairs && r + 2 <= re; r += 2) {
         for (int64_t v = v0; v < v1; ++v) add(v, r, true);
@@ -144,12 +144,13 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
         for (int64_t v = v0; v < v1; ++v) add(v, r, false);
       }
       for (int64_t v = v0; v < v1; ++v) {
-        const D d1 = __builtin_convertvector(acc1[v - v0], D);
-        const D d2 = __builtin_convertvector(acc2[v - v0], D);
         if (v < whole) {
-          store(s1 + v * L, load<D>(s1 + v * L) + d1);
-          store(s2 + v * L, load<D>(s2 + v * L) + d2);
-        } else {  // only the lanes of columns past the whole vectors are new
+          acc1[v - v0].add_to(s1 + v * L);
+          acc2[v - v0].add_to(s2 + v * L);
+        } else {
+          const D d1 = acc1[v - v0].wide(),
+                  d2 = acc2[v - v0]
+                           .wide();  // only the lanes of columns past the whole vectors are new
           for (int64_t j = whole * L; j < cols; ++j) {
             s1[j] += d1[j - (cols - L)], s2[j] += d2[j - (cols - L)];
           }
@@ -160,7 +161,7 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
 }
 
 // s1 [C], s2 [C] = column sums over rows [r0, r1) (see column_tile_sums). Rows go in blocks
-// that fit in L1 (and at most kFlushPerLane rows, where float sums move to double): every column
+// that fit in L1 (and at most kFlushPerLane rows, where lane sums go into s1, s2): every column
 // tile of a block then reads from L1, and x is read from memory once. For data larger than L1
 // (order is not kColumnTiles), column_sums_in_row_order instead.
 template <typename T, bool kGrad, bool kRelu>
@@ -207,7 +208,7 @@ void column_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1, 
         if constexpr (kRelu) scale = k.scale[c], bias = k.bias[c];
         const T g = masked_dy<kRelu>(u, dy[r * cols + c], scale, bias);
         s1[c] += static_cast<double>(g);
-        s2[c] += static_cast<double>(g * u);
+        s2[c] += static_cast<double>(g) * static_cast<double>(u);
       } else {
         s1[c] += static_cast<double>(u);
         s2[c] += static_cast<double>(u) * static_cast<double>(u);

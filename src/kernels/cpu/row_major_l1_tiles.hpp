@@ -49,16 +49,13 @@ void for_each_tile(int64_t cols, const F& f) {
 }
 
 // s.sum1, s.sum2 [fresh, c + NV * L) = the column sums of column_tile_sums over every row of the
-// tile of NV vectors at column c, kFlushPerLane rows at a time; k holds the tile's own columns.
+// tile of NV vectors at column c; k holds the tile's own columns.
 template <typename T, bool kGrad, bool kRelu, int NV>
 void tile_sums(const T* x, const T* dy, int64_t rows, int64_t cols, int64_t c, int64_t fresh,
                Columns<T> k, RowScratch<T>& s) {
   constexpr int64_t L = kLanes<T>;
   double t1[NV * L] = {}, t2[NV * L] = {};
-  for (int64_t rb = 0; rb < rows; rb += tuning::kFlushPerLane) {
-    column_tile_sums<T, kGrad, kRelu, NV>(x + c, kGrad ? dy + c : nullptr, cols, rb,
-                                          min64(rows, rb + tuning::kFlushPerLane), k, t1, t2);
-  }
+  column_tile_sums<T, kGrad, kRelu, NV>(x + c, kGrad ? dy + c : nullptr, cols, 0, rows, k, t1, t2);
   for (int64_t j = fresh; j < c + NV * L; ++j) s.sum1[j] = t1[j - c], s.sum2[j] = t2[j - c];
 }
 

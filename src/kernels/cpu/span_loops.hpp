@@ -17,34 +17,35 @@ namespace {
 template <typename T>
 void add_sums(const T* p, int64_t len, T pilot, LaneSums<T>& acc) {
   using V = typename Simd<T>::V;
-  using D = typename Simd<T>::D;
   constexpr int64_t L = kLanes<T>;
   const V pv = V{} + pilot;
   int64_t i = 0;
-  while (i + L <= len) {
-    const int64_t end = min64(len, i + 2 * tuning::kFlushPerLane * L);
-    V a1{}, a2{}, b1{}, b2{};
-    for (; i + 2 * L <= end; i += 2 * L) {
-      const V u = load<V>(p + i) - pv;
-      const V w = load<V>(p + i + L) - pv;
-      a1 += u;
-      a2 += u * u;
-      b1 += w;
-      b2 += w * w;
-    }
-    if (i + L <= end) {
-      const V u = load<V>(p + i) - pv;
-      a1 += u;
-      a2 += u * u;
-      i += L;
-    }
-    acc.v1 += __builtin_convertvector(a1 + b1, D);
-    acc.v2 += __builtin_convertvector(a2 + b2, D);
+  WideSums<T> a1, a2, b1, b2;  // two steps' sums: independent chains for the adder latency
+  for (; i + 2 * L <= len; i += 2 * L) {
+    const V u = load<V>(p + i) - pv;
+    const V w = load<V>(p + i + L) - pv;
+    a1.add(u);
+    a2.add_square(u);
+    b1.add(w);
+    b2.add_square(w);
   }
+  if (i + L <= len) {
+    const V u = load<V>(p + i) - pv;
+    a1.add(u);
+    a2.add_square(u);
+    i += L;
+  }
+  a1.add(b1);
+  a2.add(b2);
+  acc.v1 += a1.wide();
+  acc.v2 += a2.wide();
   if (i < len && len >= L) {
     const V u = keep_tail<T>(load<V>(p + len - L) - pv, len - i);
-    acc.v1 += __builtin_convertvector(u, D);
-    acc.v2 += __builtin_convertvector(u * u, D);
+    WideSums<T> t1, t2;
+    t1.add(u);
+    t2.add_square(u);
+    acc.v1 += t1.wide();
+    acc.v2 += t2.wide();
     i = len;
   }
   for (; i < len; ++i) {
@@ -94,30 +95,40 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
 template <typename T, bool kRelu>
 void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T>& acc) {
   using V = typename Simd<T>::V;
-  using D = typename Simd<T>::D;
   constexpr int64_t L = kLanes<T>;
   const V cv = V{} + f.center, sv = V{} + f.scale, bv = V{} + f.bias;
   int64_t i = 0;
-  while (i + L <= len) {
-    const int64_t end = min64(len, i + tuning::kFlushPerLane * L);
-    V a1{}, a2{};
-    for (; i + L <= end; i += L) {
-      const V u = load<V>(x + i) - cv;
-      V g = load<V>(dy + i);
-      g = masked_dy<kRelu>(u, g, sv, bv);
-      a1 += g;
-      a2 += g * u;
-    }
-    acc.v1 += __builtin_convertvector(a1, D);
-    acc.v2 += __builtin_convertvector(a2, D);
+  WideSums<T> a1, a2, b1, b2;  // two steps' sums: independent chains for the FMA latency
+  for (; i + 2 * L <= len; i += 2 * L) {
+    const V u = load<V>(x + i) - cv, w = load<V>(x + i + L) - cv;
+    const V g = masked_dy<kRelu>(u, load<V>(dy + i), sv, bv);
+    const V h = masked_dy<kRelu>(w, load<V>(dy + i + L), sv, bv);
+    a1.add(g);
+    a2.add_product(g, u);
+    b1.add(h);
+    b2.add_product(h, w);
   }
+  if (i + L <= len) {
+    const V u = load<V>(x + i) - cv;
+    const V g = masked_dy<kRelu>(u, load<V>(dy + i), sv, bv);
+    a1.add(g);
+    a2.add_product(g, u);
+    i += L;
+  }
+  a1.add(b1);
+  a2.add(b2);
+  acc.v1 += a1.wide();
+  acc.v2 += a2.wide();
   if (i < len && len >= L) {
     const V u = load<V>(x + len - L) - cv;
     V g = load<V>(dy + len - L);
     g = masked_dy<kRelu>(u, g, sv, bv);
     g = keep_tail<T>(g, len - i);
-    acc.v1 += __builtin_convertvector(g, D);
-    acc.v2 += __builtin_convertvector(g * u, D);
+    WideSums<T> t1, t2;
+    t1.add(g);
+    t2.add_product(g, u);
+    acc.v1 += t1.wide();
+    acc.v2 += t2.wide();
     i = len;
   }
   for (; i < len; ++i) {
@@ -125,7 +136,7 @@ void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T
     T g = dy[i];
     g = masked_dy<kRelu>(u, g, f.scale, f.bias);
     acc.t1 += static_cast<double>(g);
-    acc.t2 += static_cast<double>(g * u);
+    acc.t2 += static_cast<double>(g) * static_cast<double>(u);
   }
 }
 

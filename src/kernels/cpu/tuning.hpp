@@ -1,6 +1,6 @@
 // Every size threshold of the optimized CPU kernels, in one place, each with the reason for its
 // value. They change only the speed: the results do not depend on them except through the fixed
-// blocking of float partial sums (kFlushPerLane) and the work items (kItemElems,
+// blocking of the lane sums (kFlushPerLane) and the work items (kItemElems,
 // kFuseChannelElems), which are part of what makes the bits independent of the thread count.
 // The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
 // core, 32 MiB L3).
@@ -22,8 +22,9 @@ inline constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 // Work items hold about this many elements: enough to amortize the loop set-up, small enough for
 // threads to share the work evenly.
 inline constexpr int64_t kItemElems = int64_t{1} << 15;
-// Float partial sums run over at most this many values per lane before they move to double, which
-// bounds their rounding error independently of the problem size.
+// Row-major column sums run over at most this many rows per lane (float64 lanes) before they are
+// added into the per-channel sums: a fixed order of additions, and a block of rows that stays in
+// L1 for the column tiles.
 inline constexpr int64_t kFlushPerLane = 64;
 
 // --- Streaming (non-temporal) stores
@@ -69,5 +70,13 @@ inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
 // L1 bytes a column tile of every row may take in the L1-tile kernels (row_major_l1_tiles.hpp):
 // three quarters of L1, leaving room for the per-channel arrays and the stack.
 inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
+
+// --- Dispatch between the ISA builds (kernels/implementations.cpp)
+// Row-major problems (N x C, channels-last) whose x is larger than this (as kStreamOutputBytes:
+// data that comes from memory) run the 32-byte (AVX2) build on AVX-512 machines unless
+// BNORM_CPU_ISA forces one: on a Zen 5 its row-major passes from memory were faster than the
+// 64-byte build's (training forward 15-45%), while on data in L1 to L3 the 64-byte build is
+// 20-40% faster.
+inline constexpr int64_t kWideRowMajorMaxBytes = int64_t{8} << 20;
 
 }  // namespace bnorm::kernels::tuning

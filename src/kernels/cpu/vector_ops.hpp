@@ -17,6 +17,9 @@ namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
 constexpr int64_t kVectorBytes = BNORM_CPU_VECTOR_BYTES;
+// Vector registers of the build's ISA (AVX-512: 32; AVX2 and SSE: 16): how many independent
+// accumulation chains a loop may keep without spilling.
+constexpr int64_t kVectorRegisters = kVectorBytes == 64 ? 32 : 16;
 
 template <typename T>
 struct Simd;
