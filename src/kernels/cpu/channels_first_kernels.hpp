@@ -74,6 +74,29 @@ inline void prefetch_strip(const T* p, int64_t len, bool for_write) {
   }
 }
 
+// Split channels: sums every item of every channel (threads share the items), then merges each
+// channel's items in item order and returns finish(c, sums) per channel in this thread's scratch
+// ([C] of R), so any number of threads gives the same bits.
+template <typename R, typename SumItem, typename Finish>
+R* merged_channel_sums(const Extents& e, const StripItems& items, bool parallel,
+                       const SumItem& sum_item, const Finish& finish) {
+  const int64_t count = e.c * items.items_per_channel;
+  auto* partial = static_cast<ShiftedSums*>(thread_scratch(
+      static_cast<size_t>(count) * sizeof(ShiftedSums) + static_cast<size_t>(e.c) * sizeof(R)));
+  auto* out = reinterpret_cast<R*>(partial + count);
+  for_each_item(count, parallel, [&](int64_t i) {
+    partial[i] = sum_item(items.channel(i), items.first(i), items.last(e, i));
+  });
+  for (int64_t c = 0; c < e.c; ++c) {
+    ShiftedSums sums;
+    for (int64_t k = 0; k < items.items_per_channel; ++k) {
+      sums.add(partial[c * items.items_per_channel + k]);
+    }
+    out[c] = finish(c, sums);
+  }
+  return out;
+}
+
 template <typename T, bool kRelu>
 void forward_train_channels_first(const T* x, const Extents& e, const double* gamma,
                                   const double* beta, double eps, T* y, Moments* moments,
@@ -137,22 +160,9 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
     });
     return;
   }
-  const int64_t count = e.c * items.items_per_channel;
-  auto* partial =
-      static_cast<ShiftedSums*>(thread_scratch(static_cast<size_t>(count) * sizeof(ShiftedSums) +
-                                               static_cast<size_t>(e.c) * sizeof(Affine<T>)));
-  auto* affine = reinterpret_cast<Affine<T>*>(partial + count);
-  for_each_item(count, parallel, [&](int64_t i) {
-    partial[i] = sum_item(items.channel(i), items.first(i), items.last(e, i));
-  });
-  for (int64_t c = 0; c < e.c; ++c) {
-    ShiftedSums sums;
-    for (int64_t k = 0; k < items.items_per_channel; ++k) {
-      sums.add(partial[c * items.items_per_channel + k]);
-    }
-    affine[c] = affine_from(c, sums);
-  }
-  for_each_item(count, parallel, [&](int64_t i) {
+  const Affine<T>* affine =
+      merged_channel_sums<Affine<T>>(e, items, parallel, sum_item, affine_from);
+  for_each_item(e.c * items.items_per_channel, parallel, [&](int64_t i) {
     const int64_t c = items.channel(i);
     normalize_item(c, items.first(i), items.last(e, i), affine[c]);
   });
@@ -253,23 +263,10 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
     });
     return;
   }
-  const int64_t count = e.c * items.items_per_channel;
-  auto* partial =
-      static_cast<ShiftedSums*>(thread_scratch(static_cast<size_t>(count) * sizeof(ShiftedSums) +
-                                               static_cast<size_t>(e.c) * sizeof(GradAffine<T>)));
-  auto* grad = reinterpret_cast<GradAffine<T>*>(partial + count);
-  for_each_item(count, parallel, [&](int64_t i) {
-    partial[i] = sum_item(items.channel(i), items.first(i), items.last(e, i));
-  });
-  for (int64_t c = 0; c < e.c; ++c) {
-    ShiftedSums sums;
-    for (int64_t k = 0; k < items.items_per_channel; ++k) {
-      sums.add(partial[c * items.items_per_channel + k]);
-    }
-    grad[c] = finish_channel(c, sums);
-  }
+  const GradAffine<T>* grad =
+      merged_channel_sums<GradAffine<T>>(e, items, parallel, sum_item, finish_channel);
   if (dx == nullptr) return;
-  for_each_item(count, parallel, [&](int64_t i) {
+  for_each_item(e.c * items.items_per_channel, parallel, [&](int64_t i) {
     const int64_t c = items.channel(i);
     dx_item(c, items.first(i), items.last(e, i), grad[c]);
   });
