@@ -33,7 +33,7 @@ test-sanitize: setup
 # Each libFuzzer target of fuzz/ for FUZZ_SECONDS (default 60), from its committed seed corpus
 # (new inputs go to build/fuzz/corpus/<target>, findings to build/fuzz/findings). Needs clang.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := idx checkpoint cli_options
+FUZZ_TARGETS := idx checkpoint bench_shape cli_options
 fuzz: setup
 	@cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DBNORM_FUZZ=ON \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

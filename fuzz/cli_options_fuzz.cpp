@@ -1,5 +1,5 @@
-// Fuzz target: the command line's fig1 and paper options. The input is split at newlines into
-// arguments and parsed by the real option definitions with the commands' runs switched off. It
+// Fuzz target: the command line's fig1, paper and bench options. The input is split at newlines
+// into arguments and parsed by the real option definitions with the commands' runs switched off. It
 // must parse or throw a CLI11 error (usage) or bnorm::Error; an abort or other exception is a bug.
 #include <CLI/CLI.hpp>
 #include <bnorm/error.hpp>
@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   app.require_subcommand(1);
   bnorm::cli::add_fig1_command(app, /*run_it=*/false);
   bnorm::cli::add_paper_command(app, /*run_it=*/false);
+  bnorm::cli::add_bench_command(app, /*run_it=*/false);
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::Error&) {

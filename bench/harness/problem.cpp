@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <random>
 
 #include "bnorm/error.hpp"
@@ -49,8 +51,16 @@ std::vector<Layout> Shape::layouts() const {
 }
 
 int64_t Shape::numel() const {
+  const std::optional<int64_t> n = checked_numel(dims);
+  if (!n) throw Error("[bench] expected a shape whose element count fits in 64 bits, got " + name);
+  return *n;
+}
+
+std::optional<int64_t> checked_numel(const std::vector<int64_t>& dims) {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims) {
+    if (__builtin_mul_overflow(n, d, &n)) return std::nullopt;
+  }
   return n;
 }
 
@@ -103,6 +113,11 @@ Shape parse_shape(std::string_view text) {
         std::string(text) + "'");
   }
   Shape shape = named(dims);
+  // 4294967296x4294967296 would wrap to 0 and be reported as a channel of 0 values.
+  if (!checked_numel(dims)) {
+    throw Error("[bench] expected a shape whose element count N*C*H*W fits in 64 bits (at most " +
+                std::to_string(INT64_MAX) + "), got '" + std::string(text) + "'");
+  }
   if (shape.numel() / dims[1] < 2) {
     throw Error("[bench] expected at least 2 values per channel (N * H * W > 1), got '" +
                 std::string(text) + "'");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,11 @@ struct Shape {
 
   // The layouts the shape is benchmarked in: nc for 2-D, nchw and nhwc for 4-D.
   std::vector<Layout> layouts() const;
-  int64_t numel() const;
+  int64_t numel() const;  // throws bnorm::Error when N*C*H*W overflows int64
 };
+
+// The product of dims, or nullopt when it overflows int64.
+std::optional<int64_t> checked_numel(const std::vector<int64_t>& dims);
 
 // The shapes: FC 256x1024 and 60x100, conv 32x64x56x56 and 64x256x14x14, and the
 // out-of-cache 64x128x56x56.

@@ -14,14 +14,14 @@
 
 #include "bnorm/error.hpp"
 #include "contender.hpp"
+#include "run_limits.hpp"
 #include "timer.hpp"
 #include "torch_worker_path.hpp"
 #include "verify.hpp"
 
 namespace bnorm::bench {
-namespace {
 
-void validate(const BenchOptions& o) {
+void validate_options(const BenchOptions& o) {
   if (o.shapes.empty() || o.ops.empty() || o.threads.empty() || o.cold.empty()) {
     throw Error("[bench] expected at least one shape, op, thread count and cache state, got none");
   }
@@ -32,7 +32,11 @@ void validate(const BenchOptions& o) {
   if (o.cold_mib < 1) {
     throw Error(fmt::format("[bench] expected a cold-cache buffer >= 1 MiB, got {}", o.cold_mib));
   }
+  check_fits_in_memory(o, physical_memory_bytes());
+  check_kernel_choice();
 }
+
+namespace {
 
 std::vector<std::unique_ptr<Contender>> make_contenders(const BenchOptions& o) {
   std::vector<std::unique_ptr<Contender>> all;
@@ -135,7 +139,7 @@ double stream_scale_gbs(const std::vector<StreamResult>& stream, int threads) {
 }
 
 BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
-  validate(o);
+  validate_options(o);
   BenchReport report{.reps = o.reps, .cold_mib = o.cold_mib};
   for (int t : o.threads) {
     report.stream.push_back(measure_stream(t, o.stream_bytes, o.stream_reps));

@@ -68,6 +68,11 @@ struct BenchReport {
   int cold_mib = 0;
 };
 
+// Throws bnorm::Error for options a run cannot use: empty lists, counts below 1, a run that needs
+// more than physical memory, or a malformed BNORM_CPU_ISA / BNORM_STREAM_MIN_BYTES. Allocates
+// nothing; run_bench calls it first.
+void validate_options(const BenchOptions& options);
+
 // Runs everything; progress lines go to `log` when given. Throws bnorm::Error on bad options.
 BenchReport run_bench(const BenchOptions& options, std::ostream* log);
 

@@ -53,7 +53,7 @@ TEST(Cli, HelpExitsZeroAndListsBench) {
 
 TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   for (const char* args : {"", "frobnicate", "bench --nope", "bench --reps", "bench --reps abc",
-                           "bench --threads x"}) {
+                           "bench --threads x", "bench --threads 0", "bench --reps -3"}) {
     const CliResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << "'" << args << "': " << r.err;
     EXPECT_EQ(lines(r.err), 1u) << "'" << args << "': " << r.err;
@@ -66,9 +66,9 @@ TEST(Cli, BadValuesExitOneNamingTheCommandAndTheValue) {
     const char* args;
     const char* says;
   } cases[] = {
-      {"bench --threads 0", "got 0"},         {"bench --shapes 3x0", "'3x0'"},
-      {"bench --ops sideways", "'sideways'"}, {"bench --cache lukewarm", "'lukewarm'"},
-      {"bench --reps -3", "got -3"},
+      {"bench --shapes 3x0", "'3x0'"},
+      {"bench --ops sideways", "'sideways'"},
+      {"bench --cache lukewarm", "'lukewarm'"},
   };
   for (const auto& c : cases) {
     const CliResult r = run_cli(c.args);

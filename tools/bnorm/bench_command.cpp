@@ -1,5 +1,12 @@
 // `bnorm bench`: options, then the interleaved run, the table on stdout and optional JSON.
-// Progress goes to stderr so the table can be piped.
+// Progress goes to stderr so the table can be piped. Everything a run needs (option ranges, memory,
+// the kernel choice, a writable --json) is checked before it starts.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,11 +14,18 @@
 
 #include "bnorm/error.hpp"
 #include "commands.hpp"
+#include "io/atomic_file.hpp"
+#include "options.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 
 namespace bnorm::cli {
 namespace {
+
+// Option bounds that keep every size computation far from overflow; whether a run fits in this
+// machine's memory is checked separately (bench::validate_options).
+constexpr int64_t kMaxReps = 1'000'000;
+constexpr int64_t kMaxMib = int64_t{1} << 20;  // 1 TiB
 
 struct BenchArgs {
   std::vector<int> threads = {1, 2};
@@ -38,7 +52,6 @@ bench::BenchOptions to_options(const BenchArgs& a) {
                         .torch_worker = a.torch_worker,
                         .with_torch = !a.no_torch,
                         .with_onednn = !a.no_onednn};
-  if (a.reps < 0) throw Error("[bench] expected --reps >= 1, got " + std::to_string(a.reps));
   const int stream_mib = a.stream_mib > 0 ? a.stream_mib : (a.quick ? 32 : 256);
   o.stream_bytes = static_cast<size_t>(stream_mib) << 20;
   if (!a.shapes.empty()) {
@@ -61,44 +74,86 @@ bench::BenchOptions to_options(const BenchArgs& a) {
   return o;
 }
 
-void run(const BenchArgs& args) {
+// The JSON is written at the end of a run that may take minutes: a path it cannot be written to is
+// found now, by creating and removing a temporary file in its folder as the atomic write will.
+void check_json_target(const std::string& path) {
+  const std::filesystem::path target(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(target, ec)) {
+    throw Error("[bench] expected --json to name a file, got the directory '" + path + "'");
+  }
+  const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : ".";
+  std::string probe = (folder / ("." + target.filename().string() + ".check.XXXXXX")).string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    throw Error("[bench] expected --json to name a file in a writable folder, got '" + path +
+                "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+// run_it false: the options are parsed and checked (without touching --json), nothing runs.
+void run(const BenchArgs& args, bool run_it) {
   const bench::BenchOptions options = to_options(args);
+  bench::validate_options(options);
+  if (!run_it) return;
+  if (!args.json.empty()) check_json_target(args.json);
   const bench::BenchReport report = bench::run_bench(options, &std::cerr);
   bench::print_table(report, std::cout);
   if (!args.json.empty()) {
-    bench::write_json(report, args.json);
+    io::write_file_atomically(args.json, bench::to_json(report).dump(1) + "\n");
     std::cerr << "wrote " << args.json << "\n";
   }
 }
 
+// A comma-separated option whose items the run checks (shapes, ops, cache states); an empty item
+// is a usage error rather than silently dropped.
+CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
+                             std::vector<std::string>& target, const std::string& what,
+                             const std::string& help) {
+  return cmd->add_option_function<std::string>(
+      name,
+      [&target, name, what](const std::string& text) { target = split_list(name, text, what); },
+      help);
+}
+
 }  // namespace
 
-void add_bench_command(CLI::App& app) {
+void add_bench_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Time BatchNorm (training forward, inference forward, backward) in bnorm, PyTorch and "
       "oneDNN, interleaved, hot and cold cache, against STREAM bandwidth");
-  cmd->add_option("--threads", args->threads, "Thread counts, comma-separated")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--reps", args->reps,
-                  "Timed calls per contender and case (default 10; 3 with --quick)");
+  cmd->add_option_function<std::string>(
+         "--threads",
+         [args](const std::string& text) {
+           args->threads.clear();
+           for (int64_t t : parse_int_list("--threads", text, 1, max_threads())) {
+             args->threads.push_back(static_cast<int>(t));
+           }
+         },
+         "Thread counts, comma-separated [1.." + std::to_string(max_threads()) + "]")
+      ->default_str("1,2");
+  add_int_option(cmd, "--reps", args->reps, 1, kMaxReps,
+                 "Timed calls per contender and case (default 10; 3 with --quick)")
+      ->default_str("");
   cmd->add_flag("--quick", args->quick, "Smoke run: two small shapes, 3 reps, small STREAM arrays");
-  cmd->add_option("--shapes", args->shapes,
+  add_list_option(cmd, "--shapes", args->shapes, "shapes",
                   "Shapes, comma-separated: fc_256x1024, fc_60x100, conv_32x64x56x56, "
-                  "conv_64x256x14x14, conv_64x128x56x56, or any NxC / NxCxHxW")
-      ->delimiter(',');
-  cmd->add_option("--ops", args->ops, "Ops, comma-separated: fwd_train, fwd_infer, backward")
-      ->delimiter(',');
-  cmd->add_option("--cache", args->cache, "Cache states, comma-separated: hot, cold")
-      ->delimiter(',')
-      ->capture_default_str();
+                  "conv_64x256x14x14, conv_64x128x56x56, or any NxC / NxCxHxW");
+  add_list_option(cmd, "--ops", args->ops, "ops",
+                  "Ops, comma-separated: fwd_train, fwd_infer, backward");
+  add_list_option(cmd, "--cache", args->cache, "cache states",
+                  "Cache states, comma-separated: hot, cold")
+      ->default_str("hot,cold");
   cmd->add_option("--json", args->json, "Also write the results as JSON to this file");
-  cmd->add_option("--cold-mib", args->cold_mib, "MiB read before each cold-cache call")
-      ->capture_default_str();
-  cmd->add_option("--stream-mib", args->stream_mib,
-                  "MiB per STREAM array (default 256; 32 with --quick)");
+  add_int_option(cmd, "--cold-mib", args->cold_mib, 1, kMaxMib,
+                 "MiB read before each cold-cache call");
+  add_int_option(cmd, "--stream-mib", args->stream_mib, 1, kMaxMib,
+                 "MiB per STREAM array (default 256; 32 with --quick)")
+      ->default_str("");
   cmd->add_flag("--no-torch", args->no_torch, "Leave PyTorch out (reported as missing)");
   cmd->add_flag("--no-onednn", args->no_onednn, "Leave oneDNN out (reported as missing)");
   cmd->add_option("--python", args->python, "Interpreter for the PyTorch worker")
@@ -106,7 +161,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--torch-worker", args->torch_worker,
                   "The PyTorch worker script (default: torch_worker.py next to bnorm, or in "
                   "../share/bnorm from its folder when installed)");
-  cmd->callback([args] { run(*args); });
+  // The callback owns args (the options write into it), so it is set even when nothing runs.
+  cmd->callback([args, run_it] { run(*args, run_it); });
 }
 
 }  // namespace bnorm::cli

@@ -9,7 +9,8 @@
 namespace bnorm::cli {
 
 // `bnorm bench`: BatchNorm against PyTorch and oneDNN, with STREAM bandwidth for scale.
-void add_bench_command(CLI::App& app);
+// run_it false: parse and check the options only (for the option parser's fuzz target).
+void add_bench_command(CLI::App& app, bool run_it = true);
 
 // `bnorm fig1`: Figure 1 of the paper (experiment E1), metrics and an HTML report.
 // run_it false: parse and check the options only (for the option parser's fuzz target).

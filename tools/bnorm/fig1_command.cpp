@@ -170,19 +170,11 @@ void add_fig1_command(CLI::App& app, bool run_it) {
                  "fixed training images the unit is probed on");
   cmd->add_flag("--grayscale", args->grayscale,
                 "keep gray levels (default: binarize at 0.5, as the paper's inputs are binary)");
-  cmd->add_option("--data-dir", args->data_dir,
-                  "folder holding mnist/ and fashion-mnist/ (default: data/ for mnist, "
-                  "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
-  cmd->add_option("--out", args->out, "output directory")->capture_default_str();
-  cmd->add_flag("--quiet", args->quiet, "no progress output");
   cmd->add_option("--bn-sync", args->bn_sync,
                   "under mpirun -np K: BatchNorm statistics of the global batch (global, the "
                   "default) or of each rank's shard (local); see docs/distributed.md")
       ->check(CLI::IsMember({"global", "local"}));
-  // The callback owns args (the options write into it), so it is set even when nothing runs.
-  cmd->callback([args, run_it] {
-    if (run_it) run(*args);
-  });
+  add_data_out_quiet_and_run(cmd, args, run_it, &run);
 }
 
 }  // namespace bnorm::cli

@@ -57,17 +57,35 @@ double parse_double(const std::string& option, const std::string& text, double m
   return v;
 }
 
-std::vector<double> parse_double_list(const std::string& option, const std::string& text,
-                                      double min, double max) {
-  std::vector<double> values;
+std::vector<std::string> split_list(const std::string& option, const std::string& text,
+                                    const std::string& of) {
+  std::vector<std::string> items;
   size_t start = 0;
   for (;;) {
     const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? comma : comma - start);
-    if (item.empty()) reject(option, "a comma-separated list of numbers without empty items", text);
-    values.push_back(parse_double(option, item, min, max));
-    if (comma == std::string::npos) break;
+    items.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (items.back().empty()) {
+      reject(option, "a comma-separated list of " + of + " without empty items", text);
+    }
+    if (comma == std::string::npos) return items;
     start = comma + 1;
+  }
+}
+
+std::vector<double> parse_double_list(const std::string& option, const std::string& text,
+                                      double min, double max) {
+  std::vector<double> values;
+  for (const std::string& item : split_list(option, text, "numbers")) {
+    values.push_back(parse_double(option, item, min, max));
+  }
+  return values;
+}
+
+std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text, int64_t min,
+                                    int64_t max) {
+  std::vector<int64_t> values;
+  for (const std::string& item : split_list(option, text, "integers")) {
+    values.push_back(parse_int(option, item, min, max));
   }
   return values;
 }

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,15 @@ uint64_t parse_uint64(const std::string& option, const std::string& text);
 // A finite number in [min, max] (max_open: in [min, max)).
 double parse_double(const std::string& option, const std::string& text, double min, double max,
                     bool max_open = false);
-// "0.1,0.3,1": each item as parse_double; an empty item ("0.1,,1", a trailing comma) is an error.
+// "a,b,c" split at commas; an empty item ("0.1,,1", a trailing comma) is an error saying that a
+// list of `of` ("numbers") was expected.
+std::vector<std::string> split_list(const std::string& option, const std::string& text,
+                                    const std::string& of);
+// "0.1,0.3,1": each item as parse_double (or parse_int), empty items refused as in split_list.
 std::vector<double> parse_double_list(const std::string& option, const std::string& text,
                                       double min, double max);
+std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text, int64_t min,
+                                    int64_t max);
 
 // Registers an option whose text is checked by parse_int and stored in `target` (which must
 // outlive the app); its current value is shown as the default.
@@ -38,6 +45,22 @@ CLI::Option* add_int_option(CLI::App* cmd, const std::string& name, Int& target,
           },
           help + " [" + std::to_string(min) + ".." + std::to_string(max) + "]")
       ->default_str(std::to_string(target));
+}
+
+// --data-dir, --out and --quiet of the commands that train on a dataset and write a report (Args
+// has data_dir, out and quiet), and the command's callback. The callback owns args (the options
+// write into it), so it is set even when nothing runs (run_it false, for the option fuzzer).
+template <typename Args>
+void add_data_out_quiet_and_run(CLI::App* cmd, const std::shared_ptr<Args>& args, bool run_it,
+                                void (*run)(const Args&)) {
+  cmd->add_option("--data-dir", args->data_dir,
+                  "folder holding mnist/ and fashion-mnist/ (default: data/ for mnist, "
+                  "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
+  cmd->add_option("--out", args->out, "output directory")->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "no progress output");
+  cmd->callback([args, run_it, run] {
+    if (run_it) run(*args);
+  });
 }
 
 }  // namespace bnorm::cli

@@ -107,15 +107,7 @@ void add_paper_command(CLI::App& app, bool run_it) {
   add_int_option(cmd, "--test-limit", s.test_limit, 1, 1'000'000'000,
                  "evaluate on the first N test images only")
       ->default_str("");
-  cmd->add_option("--data-dir", args->data_dir,
-                  "folder holding mnist/ and fashion-mnist/ (default: data/ for mnist, "
-                  "/usr/share/datasets for fashion; or env BNORM_DATA_DIR)");
-  cmd->add_option("--out", args->out, "output directory")->capture_default_str();
-  cmd->add_flag("--quiet", args->quiet, "no progress output");
-  // The callback owns args (the options write into it), so it is set even when nothing runs.
-  cmd->callback([args, run_it] {
-    if (run_it) run(*args);
-  });
+  add_data_out_quiet_and_run(cmd, args, run_it, &run);
 }
 
 }  // namespace bnorm::cli
