@@ -102,3 +102,13 @@ def test_backward_before_forward_and_bad_enum():
     with pytest.raises(ValueError) as e:
         bnorm.update_running_stats(m, 2.0, np.zeros(3), np.ones(3))
     assert "factor" in one_line(e)
+
+
+def test_module_backward_needs_the_forward_buffer():
+    # An equal copy is another tensor as far as the module can tell: refused, not silently used.
+    bn = bnorm.BatchNorm(3, layout="nc", dtype="float64")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    bn(x, "train")
+    with pytest.raises(bnorm.Error, match="last forward"):
+        bn.backward(x.copy(), np.ones_like(x))
+    bn.backward(x, np.ones_like(x))

@@ -36,11 +36,12 @@ def test_train_then_inference_matches_torch(momentum, layout, dtype, rng):
     for step in range(3):
         x = rng.standard_normal(shape) * 2 + 5
         dy = rng.standard_normal(shape)
-        y = bn(to_l(x.astype(dtype)), "train")
+        x_l = to_l(x.astype(dtype))  # backward must be given the forward's own buffer
+        y = bn(x_l, "train")
         xt = torch.from_numpy(x).requires_grad_()
         yt = t(xt)
         yt.backward(torch.from_numpy(dy))
-        dx = bn.backward(to_l(x.astype(dtype)), to_l(dy.astype(dtype)))
+        dx = bn.backward(x_l, to_l(dy.astype(dtype)))
         assert_close(from_l(y), yt.detach().numpy(), rtol, f"y step {step}")
         assert_close(from_l(dx), xt.grad.numpy(), 10 * rtol, f"dx step {step}")
         assert_close(bn.running_mean, t.running_mean.numpy(), rtol, "running_mean", atol=1e-7)
