@@ -11,18 +11,12 @@
 #include <fstream>
 
 #include "io/read_file.hpp"
+#include "test_util.hpp"
 
 namespace bnorm::io {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_message_of;
 
 struct Dir {
   std::filesystem::path path =
@@ -55,13 +49,13 @@ TEST(AtomicFile, ReplacesTheWholeFileAndLeavesNoTemporary) {
 TEST(AtomicFile, MissingFolderAndUnwritableTargetNameThePath) {
   Dir d;
   const auto missing = d.path / "no" / "such" / "file";
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               write_file_atomically(missing, std::string_view("x"));
             }).find(missing.string()),
             std::string::npos);
   // Renaming over a directory fails: the old content (a directory) stays, no temporary is left.
   std::filesystem::create_directories(d.path / "taken");
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               write_file_atomically(d.path / "taken", std::string_view("x"));
             }).find("rename"),
             std::string::npos);
@@ -76,7 +70,7 @@ TEST(AtomicFile, WriteErrorIsReported) {
   Dir d;
   std::filesystem::permissions(
       d.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               write_file_atomically(d.path / "f", std::string_view("x"));
             }).find("no temporary file"),
             std::string::npos);
@@ -88,18 +82,20 @@ TEST(ReadRegularFile, RefusesWhatIsNotARegularFileOrTooLarge) {
   std::filesystem::create_directories(d.path / "dir");
   ASSERT_EQ(::mkfifo((d.path / "fifo").c_str(), 0600), 0);
   write_file_atomically(d.path / "ten", std::string(10, 'x'));
-  EXPECT_NE(message_of([&] { read_regular_file(d.path / "dir", 100); }).find("got a directory"),
+  EXPECT_NE(
+      error_message_of([&] { read_regular_file(d.path / "dir", 100); }).find("got a directory"),
+      std::string::npos);
+  EXPECT_NE(error_message_of([&] { read_regular_file(d.path / "fifo", 100); }).find("got a FIFO"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { read_regular_file(d.path / "fifo", 100); }).find("got a FIFO"),
-            std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               read_regular_file(d.path / "ten", 9);
             }).find("expected at most 9 bytes, got a file of 10 bytes"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { read_regular_file(d.path / "none", 9); }).find("does the file exist"),
-            std::string::npos);
+  EXPECT_NE(
+      error_message_of([&] { read_regular_file(d.path / "none", 9); }).find("does the file exist"),
+      std::string::npos);
   EXPECT_EQ(read_regular_file(d.path / "ten", 10).size(), 10u);
-  EXPECT_NE(message_of([&] { read_regular_file("/dev/null", 9); }).find("got a device"),
+  EXPECT_NE(error_message_of([&] { read_regular_file("/dev/null", 9); }).find("got a device"),
             std::string::npos);
 }
 

@@ -11,18 +11,12 @@
 
 #include "checkpoint_run.hpp"
 #include "optim/training_checkpoint.hpp"
+#include "test_util.hpp"
 
 namespace bnorm::robustness {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_message_of;
 
 // Another run a few steps further, whose checkpoint differs from `run` in every entry.
 std::string trained_checkpoint() {
@@ -50,7 +44,7 @@ TEST(CheckpointLoad, BadLastEntryLeavesEarlierEntriesUnchanged) {
   bytes.back() = 'x';  // the newline closing the last entry
   CheckpointRun run;
   const std::string before = nn::encode_checkpoint(run.mlp.net());
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               nn::decode_checkpoint(run.mlp.net(), bytes, "bad");
             }).find("got a truncated or corrupt file"),
             std::string::npos);
@@ -82,7 +76,7 @@ TEST(CheckpointLoad, RefusedCounterRollsEverythingBack) {
   }
   CheckpointRun run;
   const std::string before = nn::encode_checkpoint(run.mlp.net());
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               optim::load_training_checkpoint(run.trainer, path);
             }).find("expected steps >= 0, got -1"),
             std::string::npos);
@@ -97,17 +91,17 @@ TEST(CheckpointLoad, NonRegularAndOversizedFilesAreRefused) {
   std::filesystem::create_directories(dir / "subdir");
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   CheckpointRun run;
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               nn::load_checkpoint(run.mlp.net(), (dir / "subdir").string());
             }).find("got a directory"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               nn::load_checkpoint(run.mlp.net(), (dir / "fifo").string());
             }).find("got a FIFO"),
             std::string::npos);
   { std::ofstream touch(dir / "huge"); }
   std::filesystem::resize_file(dir / "huge", size_t{1} << 30);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(error_message_of([&] {
               nn::load_checkpoint(run.mlp.net(), (dir / "huge").string());
             }).find("expected at most"),
             std::string::npos);

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <bnorm/error.hpp>
 #include <bnorm/layout.hpp>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <span>
 #include <string>
@@ -64,6 +66,17 @@ void expect_close(std::span<const A> actual, std::span<const R> ref, double atol
                     << std::abs(a - r) << " > " << atol + rtol * std::abs(r) << ")";
     }
   }
+}
+
+// What f throws as a bnorm::Error, or "(no error)" when it returns: for tests that look into the
+// message.
+inline std::string error_message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace bnorm::test
