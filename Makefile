@@ -83,6 +83,7 @@ results: bench bench-mlp bench-cnn bench-torch
 	./$(BUILD)/tools/bnorm/bnorm paper all $(PAPER_ARGS) --out out/paper
 	bench/scripts/results.py build/bench.json --command "$(BENCH_CMD)" --out docs/results.md \
 	  --fig1 out/fig1/summary.json --paper out/paper/summary.json \
+	  --paper-command "bnorm paper all $(PAPER_ARGS)" \
 	  --steps $(BUILD)/bench-mlp.json $(BUILD)/bench-cnn.json --torch $(BUILD)/bench-torch.json
 
 clean:

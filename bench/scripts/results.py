@@ -177,9 +177,10 @@ def fig1_section(summary, source):
     return out
 
 
-def paper_section(rows, source):
+def paper_section(rows, source, command):
     """One row per claim of `bnorm paper`, as its summary.json has it."""
-    out = ["## The paper's claims (`bnorm paper`)", "", "From `%s`." % source, "",
+    made_by = " (`%s`)" % command if command else ""
+    out = ["## The paper's claims (`bnorm paper`)", "", "From `%s`%s." % (source, made_by), "",
            "| id | claim | reproduced | seeds | measured |", "|---|---|---|---|---|"]
     for r in rows:
         out.append("| %s | %s | %s | %s | %s |" % (
@@ -229,7 +230,7 @@ def other_sections(a):
     if a.fig1:
         out += fig1_section(load_json_lines(a.fig1), a.fig1)
     if a.paper:
-        out += paper_section(load_json_lines(a.paper), a.paper)
+        out += paper_section(load_json_lines(a.paper), a.paper, a.paper_command)
     if a.steps:
         loaded = [load_json_lines(path) for path in a.steps]
         rows = [row for rs in loaded for row in (rs if isinstance(rs, list) else [rs])]
@@ -246,6 +247,7 @@ def main():
     p.add_argument("--out", default="docs/results.md")
     p.add_argument("--fig1", help="bnorm fig1's summary.json")
     p.add_argument("--paper", help="bnorm paper's summary.json")
+    p.add_argument("--paper-command", help="the bnorm paper command that wrote it")
     p.add_argument("--steps", nargs="*", default=[], help="run_steps.py JSON files")
     p.add_argument("--torch", help="bnorm_torch_vs_native.py's JSON")
     a = p.parse_args()
