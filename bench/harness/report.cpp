@@ -4,10 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <ostream>
 
-#include "bnorm/error.hpp"
+#include "io/atomic_file.hpp"
 
 namespace bnorm::bench {
 namespace {
@@ -173,10 +172,7 @@ nlohmann::json to_json(const BenchReport& report) {
 }
 
 void write_json(const BenchReport& report, const std::string& path) {
-  std::ofstream out(path);
-  out << to_json(report).dump(1) << "\n";
-  if (!out)
-    throw Error("[bench] expected to write the JSON report to '" + path + "', got an error");
+  io::write_file_atomically(path, to_json(report).dump(1) + "\n");
 }
 
 }  // namespace bnorm::bench

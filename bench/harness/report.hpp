@@ -18,7 +18,8 @@ void print_table(const BenchReport& report, std::ostream& out);
 // Unmeasured values are null.
 nlohmann::json to_json(const BenchReport& report);
 
-// Writes to_json(report) to path; throws bnorm::Error naming the file when it cannot.
+// Writes to_json(report) to path atomically (temp file, fsync, rename); throws bnorm::Error naming
+// the file when it cannot.
 void write_json(const BenchReport& report, const std::string& path);
 
 }  // namespace bnorm::bench

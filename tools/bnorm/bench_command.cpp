@@ -14,7 +14,6 @@
 
 #include "bnorm/error.hpp"
 #include "commands.hpp"
-#include "io/atomic_file.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "runner.hpp"
@@ -102,7 +101,7 @@ void run(const BenchArgs& args, bool run_it) {
   const bench::BenchReport report = bench::run_bench(options, &std::cerr);
   bench::print_table(report, std::cout);
   if (!args.json.empty()) {
-    io::write_file_atomically(args.json, bench::to_json(report).dump(1) + "\n");
+    bench::write_json(report, args.json);
     std::cerr << "wrote " << args.json << "\n";
   }
 }
