@@ -3,6 +3,7 @@
 # the test compares with one process on the whole batch. Also the shared problem definitions, so
 # the test builds exactly the data the workers shard.
 import datetime
+import gc
 import os
 import socket
 import time
@@ -187,5 +188,11 @@ def ddp_worker(rank, world_size, port, out_dir):
     for dtype in (torch.float64, torch.float32):
         model = DistributedDataParallel(bt.convert_sync(make_net(dtype)))
         results[str(dtype)] = train(model, dtype, rank, world_size)
+        # The DDP model goes while the group still holds its gloo process group: dropped after
+        # destroy_process_group, its Reducer would free the group with the GIL held while a gloo
+        # thread waits for the GIL to free a tensor (torch 1.13, pytorch/pytorch#56297): a hang.
+        del model
+        gc.collect()
     torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
+    dist.barrier()
     dist.destroy_process_group()
