@@ -135,3 +135,26 @@ def test_two_threads_match_one(rng=None):
         outs.append(m(x))
     torch.set_num_threads(1)
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4, 5), (2, 3, 2, 4, 5), (8, 64, 48, 48)])
+@pytest.mark.parametrize("cl", [False, True])
+def test_outputs_have_the_layout_and_strides_of_torchs(shape, cl):
+    # y and dx are allocated by bnorm.torch (in numpy memory): they must come out with the same
+    # shape, strides and dtype as torch's, in both layouts; the last shape is over 4 MiB.
+    if cl and len(shape) == 2:
+        pytest.skip("a 2-D tensor has no channels_last layout")
+    x = torch.randn(shape)
+    if cl:
+        x = channels_last(x)
+    dy = torch.randn_like(x)
+    outs = []
+    for module in (TORCH_CLASS[len(shape)](shape[1]), bt.convert(
+            TORCH_CLASS[len(shape)](shape[1]))):
+        xi = x.detach().clone().requires_grad_()
+        y = module(xi)
+        y.backward(dy)
+        outs.append((y, xi.grad))
+    for mine, ref in zip(outs[1], outs[0]):
+        assert (mine.shape, mine.stride(), mine.dtype) == (ref.shape, ref.stride(), ref.dtype)
+        torch.testing.assert_close(mine, ref, rtol=1e-4, atol=1e-4)

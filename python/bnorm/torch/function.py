@@ -39,6 +39,22 @@ def _physical(t, layout):
     return t.contiguous().numpy()
 
 
+def _empty(like, layout):
+    """An uninitialized tensor of like's shape, dtype and layout in memory that numpy allocates.
+    numpy advises transparent huge pages for large arrays, torch 1.13 does not: first-touching a
+    large output page by page cost more than the BatchNorm itself (docs/python.md, Speed)."""
+    t = like.detach()
+    if layout == "channels_last":
+        t = t.permute(0, *range(2, t.dim()), 1)
+    out = torch.from_numpy(np.empty(tuple(t.shape), dtype=_NUMPY_DTYPE[like.dtype]))
+    if layout == "channels_last":
+        out = out.permute(0, out.dim() - 1, *range(1, out.dim() - 1))
+    return out
+
+
+_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
+
+
 def _vector(t):
     return None if t is None else t.detach().numpy()
 
@@ -52,7 +68,7 @@ class BatchNormFunction(torch.autograd.Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps,
                 layout):
         xn = _physical(x, layout)
-        y = torch.empty_like(x)  # keeps x's strides, so y has x's layout
+        y = _empty(x, layout)
         yn = _physical(y, layout)
         w, b = _vector(weight), _vector(bias)
         if use_batch_stats:
@@ -76,7 +92,7 @@ class BatchNormFunction(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         mean, invstd, layout, use_batch_stats = ctx.bnorm
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = torch.empty_like(x) if need_dx else None
+        dx = _empty(x, layout) if need_dx else None
         dw = torch.empty_like(weight) if need_dw else None
         db = torch.empty_like(weight) if need_db else None
         _C.backward(
