@@ -53,7 +53,7 @@ TEST_F(Section2Drivers, E9aExactBiasStaysIgnoringBiasGrowsLossesAgree) {
   const ExperimentResult r = run_paper_experiment("E9a", tiny(200), train_, test_);
   ASSERT_EQ(r.claims.size(), 1u);
   EXPECT_EQ(r.claims[0].id, "E9a");
-  EXPECT_EQ(r.plots.size(), 3u);
+  EXPECT_EQ(r.plots.size(), 4u);
   const auto rows = rows_of(r.csv);
   ASSERT_EQ(rows.size(), 1u + 2 * 3);
   EXPECT_EQ(r.csv.substr(0, r.csv.find('\n')),
