@@ -148,4 +148,91 @@ void write_claims_summary(const std::string& path, const std::vector<ClaimResult
   io::write_file_atomically(path, j.dump(2) + '\n');
 }
 
+MeanOnlyBiasVerdict judge_mean_only_bias(const std::vector<int64_t>& steps,
+                                         const std::vector<double>& bias_ignoring,
+                                         double full_bias_move,
+                                         const std::vector<double>& loss_exact,
+                                         const std::vector<double>& loss_ignoring) {
+  if (bias_ignoring.size() != steps.size() || loss_exact.size() != steps.size() ||
+      loss_ignoring.size() != steps.size()) {
+    throw Error("[judge_mean_only_bias] expected one bias and two losses per step, got " +
+                std::to_string(steps.size()) + " steps, " + std::to_string(bias_ignoring.size()) +
+                " biases, " + std::to_string(loss_exact.size()) + " and " +
+                std::to_string(loss_ignoring.size()) + " losses");
+  }
+  const auto early = std::find(steps.begin(), steps.end(), MeanOnlyBiasVerdict::kEarlyStep);
+  if (early == steps.end()) {
+    throw Error("[judge_mean_only_bias] expected an evaluation at step " +
+                std::to_string(MeanOnlyBiasVerdict::kEarlyStep) + ", got none among " +
+                std::to_string(steps.size()) + " steps");
+  }
+  MeanOnlyBiasVerdict v;
+  v.bias_at_100 = bias_ignoring[static_cast<size_t>(early - steps.begin())];
+  v.bias_end = bias_ignoring.back();
+  v.full_bias_move = full_bias_move;
+  std::vector<double> late_x, late_y;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (2 * steps[i] < steps.back()) continue;
+    late_x.push_back(static_cast<double>(steps[i]));
+    late_y.push_back(bias_ignoring[i]);
+  }
+  v.late_slope = late_x.size() >= 2 ? fit_slope(late_x, late_y) : 0.0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const double a = loss_exact[i], b = loss_ignoring[i];
+    if (std::isnan(a) && std::isnan(b)) continue;
+    const double gap =
+        std::isfinite(a) && std::isfinite(b) && a > 0 ? std::abs(b - a) / a : INFINITY;
+    v.max_loss_rel_gap = std::max(v.max_loss_rel_gap, gap);
+  }
+  return v;
+}
+
+GradientScaleVerdict judge_gradient_scale(const std::vector<double>& scales,
+                                          const std::vector<std::vector<double>>& grad_norms) {
+  if (scales.size() < 2)
+    throw Error("[judge_gradient_scale] expected at least 2 scales, got " +
+                std::to_string(scales.size()));
+  GradientScaleVerdict v;
+  std::vector<double> lx;
+  for (double a : scales) {
+    if (!(a > 0))
+      throw Error("[judge_gradient_scale] expected positive scales, got " + std::to_string(a));
+    lx.push_back(std::log(a));
+  }
+  for (const std::vector<double>& norms : grad_norms) {
+    if (norms.size() != scales.size())
+      throw Error("[judge_gradient_scale] expected one norm per scale (" +
+                  std::to_string(scales.size()) + "), got " + std::to_string(norms.size()));
+    std::vector<double> ly;
+    for (double g : norms) {
+      if (!(g > 0))
+        throw Error("[judge_gradient_scale] expected positive gradient norms, got " +
+                    std::to_string(g));
+      ly.push_back(std::log(g));
+    }
+    v.slopes.push_back(fit_slope(lx, ly));
+  }
+  return v;
+}
+
+DropoutVerdict judge_dropout(double bn, const std::vector<double>& rates,
+                             const std::vector<double>& baseline_dropout,
+                             const std::vector<double>& bn_dropout) {
+  if (rates.empty() || baseline_dropout.size() != rates.size() ||
+      bn_dropout.size() != rates.size()) {
+    throw Error("[judge_dropout] expected one baseline and one BN accuracy per Dropout rate, got " +
+                std::to_string(rates.size()) + " rates, " +
+                std::to_string(baseline_dropout.size()) + " and " +
+                std::to_string(bn_dropout.size()) + " accuracies");
+  }
+  DropoutVerdict v{.bn = bn};
+  const auto best_base = std::max_element(baseline_dropout.begin(), baseline_dropout.end());
+  const auto best_bn = std::max_element(bn_dropout.begin(), bn_dropout.end());
+  v.baseline_dropout = *best_base;
+  v.baseline_dropout_rate = rates[static_cast<size_t>(best_base - baseline_dropout.begin())];
+  v.bn_dropout = *best_bn;
+  v.bn_dropout_rate = rates[static_cast<size_t>(best_bn - bn_dropout.begin())];
+  return v;
+}
+
 }  // namespace bnorm::experiments

@@ -96,7 +96,7 @@ struct DeepSigmoidVerdict {
   bool reproduced() const { return final_acc_bn >= kMinBn && final_acc_baseline <= kMaxBaseline; }
 };
 
-// E9, gradient not propagated through the batch statistics (paper, Section 2): the model "blows
+// E9b, gradient not propagated through the batch statistics (paper, Section 2): the model "blows
 // up". Weight growth = |W_end| / |W_start| of the layers before BN.
 struct StatsGradientVerdict {
   double growth_true = 0, growth_constant_stats = 0;  // weight growth with / without
@@ -123,5 +123,72 @@ void write_claims_summary(const std::string& path, const std::vector<ClaimResult
 
 // Least-squares slope of y on x.
 double fit_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+// E9a, the paper's Section 2 example: x = u + b centered by its batch mean only. Ignoring E[x]'s
+// dependence on b, b moves while the loss does not; with the exact gradient b stays put. Measured
+// on the seed-mean curve of mean |b| (over the centering layers' units) of the dependence-ignoring
+// run; the exact run's largest |b_end - b_start|; and the largest relative gap between the two
+// runs' training-loss curves (same seeds, same batches).
+struct MeanOnlyBiasVerdict {
+  double bias_at_100 = 0, bias_end = 0;  // mean |b| at step 100 and at the end (ignoring)
+  double late_slope = 0;                 // slope of mean |b| on step over the last half (ignoring)
+  double full_bias_move = 0;             // max |b_end - b_start| with the exact gradient
+  double max_loss_rel_gap = 0;           // max over evaluations of |L_ignore - L_exact| / L_exact
+  static constexpr double kMinGrowth = 10.0;        // mean |b|: end / step 100
+  static constexpr double kMaxFullBiasMove = 1e-5;  // float rounding; the other run moves b by O(1)
+  static constexpr double kMaxLossRelGap = 1e-3;    // float tolerance on a mean training loss
+  static constexpr int64_t kEarlyStep = 100;
+  double growth() const { return bias_at_100 > 0 ? bias_end / bias_at_100 : 0.0; }
+  bool reproduced() const {
+    return growth() >= kMinGrowth && late_slope > 0 && full_bias_move <= kMaxFullBiasMove &&
+           max_loss_rel_gap <= kMaxLossRelGap;
+  }
+};
+// steps: evaluation steps (must include kEarlyStep); bias_ignoring: mean |b| at each; loss_exact
+// and loss_ignoring: the mean training loss at each (NaN where none was taken yet, as at step 0; a
+// NaN on one side only is an infinite gap). Throws bnorm::Error on mismatched lengths or without
+// an evaluation at kEarlyStep.
+MeanOnlyBiasVerdict judge_mean_only_bias(const std::vector<int64_t>& steps,
+                                         const std::vector<double>& bias_ignoring,
+                                         double full_bias_move,
+                                         const std::vector<double>& loss_exact,
+                                         const std::vector<double>& loss_ignoring);
+
+// E5b, the exact form of the scale identity: d BN((aW)u) / d(aW) = (1/a) d BN(Wu) / dW while the
+// batch variance dominates eps. Slopes of log |dL/dW| on log a, one per seed.
+struct GradientScaleVerdict {
+  std::vector<double> slopes;  // per seed
+  static constexpr double kTargetSlope = -1.0, kTolerance = 0.05;
+  bool reproduced() const {
+    if (slopes.empty()) return false;
+    for (double s : slopes)
+      if (!(std::abs(s - kTargetSlope) <= kTolerance)) return false;
+    return true;
+  }
+};
+// grad_norms[seed][k]: |dL/dW| at scales[k]. Throws bnorm::Error on a length mismatch, fewer than
+// two scales, or a non-positive value.
+GradientScaleVerdict judge_gradient_scale(const std::vector<double>& scales,
+                                          const std::vector<std::vector<double>>& grad_norms);
+
+// E10, Section 3.4: BN regularizes, so Dropout can be removed. Final accuracies are seed means;
+// the Dropout models are given at each rate tried, and each side is judged at its best rate.
+struct DropoutVerdict {
+  double bn = 0;                // BN without Dropout
+  double baseline_dropout = 0;  // baseline with Dropout, best rate
+  double bn_dropout = 0;        // BN with Dropout, best rate
+  double baseline_dropout_rate = 0, bn_dropout_rate = 0;
+  static constexpr double kMaxDropoutGainPp = 0.3;
+  double bn_minus_baseline_dropout_pp() const { return 100.0 * (bn - baseline_dropout); }
+  double dropout_gain_pp() const { return 100.0 * (bn_dropout - bn); }
+  bool reproduced() const {
+    return bn_minus_baseline_dropout_pp() >= 0 && dropout_gain_pp() <= kMaxDropoutGainPp;
+  }
+};
+// rates[k]: the Dropout rate of baseline_dropout[k] and bn_dropout[k]. Throws bnorm::Error on
+// mismatched lengths or no rate.
+DropoutVerdict judge_dropout(double bn, const std::vector<double>& rates,
+                             const std::vector<double>& baseline_dropout,
+                             const std::vector<double>& bn_dropout);
 
 }  // namespace bnorm::experiments

@@ -1,4 +1,4 @@
-// E9, Section 2 of the paper: the gradient must flow through the batch statistics. The paper's
+// E9b (formerly E9), Section 2: the gradient must flow through the batch statistics. The paper's
 // argument: with x = u + b normalized by a mean the backward pass treats as a constant, b grows
 // without bound while the loss stays put. The 784-100-100-100-10 sigmoid MLP, BN before each
 // sigmoid, Linear layers WITH bias (the b of the argument), N(0, 0.1^2) weights, plain SGD lr 0.5;
@@ -65,13 +65,13 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
   const int seeds = seeds_for(s, 3);
   const data::Dataset test = head(test_all, s.test_limit);
 
-  ExperimentResult r{.id = "E9",
-                     .title = "E9: BN with the batch statistics treated as constants (Section 2)",
+  ExperimentResult r{.id = "E9b",
+                     .title = "E9b: BN with the batch statistics treated as constants (Section 2)",
                      .csv_name = "e9_stats_gradient.csv"};
   std::ostringstream csv;
   csv << "variant,seed,step,test_acc,param_norm_start,param_norm_end,growth,diverged_at\n";
   std::vector<double> growth[2], acc[2];
-  report::Plot plot{.title = "E9: test accuracy against steps",
+  report::Plot plot{.title = "E9b: test accuracy against steps",
                     .x_label = "training step",
                     .y_label = "test accuracy",
                     .y_min = 0.0,
@@ -125,7 +125,7 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
       " seed(s), test set of " + std::to_string(test.count) + " images (" + train.name + ").");
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.claims.push_back(ClaimResult{
-      .id = "E9",
+      .id = "E9b",
       .claim = "without the gradient through the batch statistics the model blows up",
       .measured = "parameter growth of the layers feeding BN: true gradient " +
                   fmt("%.3gx", g_true.mean) + fmt(" (sd %.2g)", g_true.sd) + ", constant stats " +

@@ -26,16 +26,29 @@ ExperimentResult run_e4_deep_sigmoid(const PaperSettings& s, const data::Dataset
 // E5: initial weight scale x{0.01 ... 1}: final accuracies and |dL/dW| against the scale.
 ExperimentResult run_e5_init_scale(const PaperSettings& s, const data::Dataset& train,
                                    const data::Dataset& test);
-// E9: BN with the batch statistics treated as constants in the backward pass.
+// E9b (formerly E9, still accepted): BN with the batch statistics treated as constants in the
+// backward pass.
 ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Dataset& train,
                                        const data::Dataset& test);
 // E11: Algorithm 2's population statistics against the running averages.
 ExperimentResult run_e11_population(const PaperSettings& s, const data::Dataset& train,
                                     const data::Dataset& test);
+// E9a: the paper's Section 2 example, x = u + b centered by its batch mean, b's gradient with and
+// without E[x]'s dependence on b. Needs at least 200 steps.
+ExperimentResult run_e9a_mean_only_bias(const PaperSettings& s, const data::Dataset& train,
+                                        const data::Dataset& test);
+// E5b: the slope of log |dL/dW| on log a for a in {0.1 ... 10} (the exact 1/a identity).
+ExperimentResult run_e5b_gradient_scale(const PaperSettings& s, const data::Dataset& train,
+                                        const data::Dataset& test);
+// E10: BN without Dropout against the baseline with Dropout, and Dropout's gain on top of BN.
+ExperimentResult run_e10_dropout(const PaperSettings& s, const data::Dataset& train,
+                                 const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
-std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9, E11
-std::string_view paper_dataset(std::string_view id);   // "mnist" or "fashion"
+std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9b, E11, ...
+// Older ids still accepted, each run as its new id: E9 (now E9b).
+std::vector<std::string_view> paper_experiment_aliases();
+std::string_view paper_dataset(std::string_view id);  // "mnist" or "fashion"
 // Runs the experiment with that id (case-insensitive). Throws bnorm::Error on an unknown id,
 // listing the valid ones.
 ExperimentResult run_paper_experiment(std::string_view id, const PaperSettings& s,

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <utility>
 
 #include "bnorm/error.hpp"
 #include "experiments/paper_experiments.hpp"
@@ -19,17 +20,29 @@ struct Entry {
 
 // The MLP experiments use the paper's MNIST (Section 4.1); the conv net uses Fashion-MNIST.
 constexpr Entry kExperiments[] = {
-    {"E2", "mnist", run_e2_lr_sweep},       {"E3", "fashion", run_e3_fig3},
-    {"E4", "mnist", run_e4_deep_sigmoid},   {"E5", "mnist", run_e5_init_scale},
-    {"E9", "mnist", run_e9_stats_gradient}, {"E11", "mnist", run_e11_population},
+    {"E2", "mnist", run_e2_lr_sweep},         {"E3", "fashion", run_e3_fig3},
+    {"E4", "mnist", run_e4_deep_sigmoid},     {"E5", "mnist", run_e5_init_scale},
+    {"E9b", "mnist", run_e9_stats_gradient},  {"E11", "mnist", run_e11_population},
+    {"E9a", "mnist", run_e9a_mean_only_bias}, {"E5b", "mnist", run_e5b_gradient_scale},
+    {"E10", "mnist", run_e10_dropout},
 };
 
-const Entry& find(std::string_view id) {
-  std::string upper(id);
+// Ids renamed since they were published: old id, new id.
+constexpr std::pair<std::string_view, std::string_view> kAliases[] = {{"E9", "E9b"}};
+
+std::string upper_case(std::string_view text) {
+  std::string upper(text);
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return upper;
+}
+
+const Entry& find(std::string_view id) {
+  std::string upper = upper_case(id);
+  for (const auto& [old_id, new_id] : kAliases)
+    if (upper_case(old_id) == upper) upper = upper_case(new_id);
   for (const Entry& e : kExperiments)
-    if (e.id == upper) return e;
+    if (upper_case(e.id) == upper) return e;
   std::string valid;
   for (const Entry& e : kExperiments) valid += (valid.empty() ? "" : ", ") + std::string(e.id);
   throw Error("[paper] unknown experiment '" + std::string(id) + "'; valid ids: " + valid);
@@ -40,6 +53,12 @@ const Entry& find(std::string_view id) {
 std::vector<std::string_view> paper_experiment_ids() {
   std::vector<std::string_view> ids;
   for (const Entry& e : kExperiments) ids.push_back(e.id);
+  return ids;
+}
+
+std::vector<std::string_view> paper_experiment_aliases() {
+  std::vector<std::string_view> ids;
+  for (const auto& alias : kAliases) ids.push_back(alias.first);
   return ids;
 }
 

@@ -81,6 +81,7 @@ void add_paper_command(CLI::App& app, bool run_it) {
     valid.emplace_back(id);
     listed += ", " + std::string(id);
   }
+  for (std::string_view id : experiments::paper_experiment_aliases()) valid.emplace_back(id);
   CLI::App* cmd = app.add_subcommand(
       "paper", "The paper's claims measured (PAPER.md experiments E2, E3, E4, E5, E9, E11)");
   cmd->add_option("id", args->id, "experiment: " + listed)
