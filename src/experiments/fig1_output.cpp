@@ -47,8 +47,7 @@ std::pair<double, double> percentile_range(const std::vector<Fig1Point>& points)
     }
   }
   if (!(lo < hi)) return {lo - 1, hi + 1};  // flat or empty: the plot picks its own range
-  const double step = std::pow(10.0, std::floor(std::log10(hi - lo))) / 2;
-  return {std::floor(lo / step) * step, std::ceil(hi / step) * step};
+  return report::nice_y_range(lo, hi);
 }
 
 report::Plot percentile_plot(const Fig1Settings& s, const std::vector<Fig1Point>& points, bool bn) {

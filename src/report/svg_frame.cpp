@@ -7,6 +7,8 @@
 namespace bnorm::report {
 namespace {
 
+constexpr int kYTicks = 5;  // about this many ticks on the y axis
+
 std::string format_tick(double v) {
   std::ostringstream out;
   if (v != 0 && (std::abs(v) >= 1e5 || std::abs(v) < 1e-3)) {
@@ -34,6 +36,20 @@ double nice_step(double lo, double hi, int target) {
   return mag * (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10);
 }
 
+// Widening can change the tick step the axis then takes (-4.6..2.8 widens to -5..3, whose ticks
+// are 2 apart): widen again until both ends sit on ticks of the final step.
+std::pair<double, double> nice_y_range(double lo, double hi) {
+  double step = nice_step(lo, hi, kYTicks);
+  std::pair<double, double> range;
+  for (int i = 0; i < 4; ++i) {
+    range = {std::floor(lo / step) * step, std::ceil(hi / step) * step};
+    const double next = nice_step(range.first, range.second, kYTicks);
+    if (next == step) break;
+    step = next;
+  }
+  return range;
+}
+
 Frame::Frame(const Plot& plot, int width, int height)
     : plot_(plot), width_(width), height_(height) {
   for (const Series& s : plot.series) {
@@ -51,11 +67,9 @@ Frame::Frame(const Plot& plot, int width, int height)
   if (plot.y_max) y_.hi = *plot.y_max;
   if (x_.hi == x_.lo) x_.hi = x_.lo + 1;
   if (y_.hi == y_.lo) y_ = {y_.lo - 0.5, y_.hi + 0.5};
-  if (!plot.y_min || !plot.y_max) {  // widen to nice ticks
-    const double step = nice_step(y_.lo, y_.hi, 5);
-    if (!plot.y_min) y_.lo = std::floor(y_.lo / step) * step;
-    if (!plot.y_max) y_.hi = std::ceil(y_.hi / step) * step;
-  }
+  const auto [lo, hi] = nice_y_range(y_.lo, y_.hi);
+  if (!plot.y_min) y_.lo = lo;
+  if (!plot.y_max) y_.hi = hi;
 }
 
 double Frame::px(double x) const {
@@ -89,7 +103,7 @@ std::string Frame::y_tick_text(double v, double step) const {
 void Frame::axes(std::ostringstream& out) const {
   out << "<rect x='" << left_ << "' y='" << top_ << "' width='" << width_ - left_ - right_
       << "' height='" << height_ - top_ - bottom_ << "' fill='none' stroke='#444'/>\n";
-  const double ystep = nice_step(y_.lo, y_.hi, 5);
+  const double ystep = nice_step(y_.lo, y_.hi, kYTicks);
   for (double v = std::ceil(y_.lo / ystep) * ystep; v <= y_.hi + 1e-9 * ystep; v += ystep) {
     out << "<line x1='" << left_ << "' x2='" << width_ - right_ << "' y1='" << py(v) << "' y2='"
         << py(v) << "' stroke='#ddd'/><text x='" << left_ - 6 << "' y='" << py(v) + 4

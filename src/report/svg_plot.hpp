@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bnorm::report {
@@ -57,6 +58,10 @@ std::string render_svg(const Plot& plot, int width = 640, int height = 360);
 // 0.005; nothing when that would not halve the y range. Earlier points fall outside and are not
 // drawn. The title gets ", zoomed".
 std::optional<Plot> zoomed_to_late_values(const Plot& plot, double skip = 0.1);
+
+// The y range a plot takes for data spanning [lo, hi] (lo < hi, finite): widened to its outer
+// ticks. Panels that share an axis set it as their y_min, y_max.
+std::pair<double, double> nice_y_range(double lo, double hi);
 
 // Escapes &, <, >, " for HTML/SVG text and attributes.
 std::string escape_xml(const std::string& text);

@@ -101,9 +101,13 @@ class Browser:
                 return reply.get("result", {})
             self.events.append(reply)
 
-    def wait_for_event(self, method, timeout=30):
+    def wait_for_event(self, method, after=0, timeout=30):
+        """Waits until more than `after` events named `method` have arrived; returns how many."""
         deadline = time.monotonic() + timeout
-        while not any(e.get("method") == method for e in self.events):
+        while True:
+            count = sum(e.get("method") == method for e in self.events)
+            if count > after:
+                return count
             self.events.append(self._read_message(deadline))
 
     def close(self):
@@ -136,8 +140,17 @@ def load_and_measure(chromium, report, width):
         browser.call("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
                      session=session)
-        browser.call("Page.navigate", {"url": report.resolve().as_uri()}, session=session)
-        browser.wait_for_event("Page.loadEventFired")
+        url = report.resolve().as_uri()
+        browser.call("Page.navigate", {"url": url}, session=session)
+        # A load event may still be about:blank's: wait until the report itself has loaded.
+        loads = 0
+        while True:
+            loads = browser.wait_for_event("Page.loadEventFired", after=loads)
+            state = browser.call("Runtime.evaluate",
+                                 {"expression": "location.href + ' ' + document.readyState",
+                                  "returnByValue": True}, session=session)
+            if state["result"].get("value") == url + " complete":
+                break
         result = browser.call("Runtime.evaluate",
                               {"expression": MEASURE_JS, "returnByValue": True},
                               session=session)
@@ -225,8 +238,10 @@ def main():
         return 1 if missed else 0
     if problems:
         return 1
+    rows = len(page["rows"])
     print(f"{args.report}: {len(page['svgs'])} plots rendered at non-zero size in a {args.width}"
-          f" px window, {len(page['rows'])} figure rows side by side, no console errors")
+          f" px window, {rows} figure row{'' if rows == 1 else 's'} side by side,"
+          " no console errors")
     return 0
 
 

@@ -156,6 +156,17 @@ TEST(SvgPlot, PercentTicks) {
   EXPECT_EQ(svg.find(">0.905</text>"), std::string::npos);
 }
 
+// The range a plot picks on its own; panels that share an axis set it.
+TEST(SvgPlot, NiceYRangeEndsAtTicks) {
+  EXPECT_EQ(nice_y_range(-4.6, 2.8), std::make_pair(-6.0, 4.0));  // ticks 2 apart
+  EXPECT_EQ(nice_y_range(0.12, 0.93), std::make_pair(0.0, 1.0));  // ticks 0.2 apart
+  Plot plot;
+  plot.series.push_back({.x = {0, 1}, .y = {-4.6, 2.8}});
+  const std::string svg = render_svg(plot);
+  EXPECT_NE(svg.find(">-6</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">4</text>"), std::string::npos);
+}
+
 TEST(SvgPlot, ZoomFitsTheLateValues) {
   // A training curve: chance at step 0, then 0.90 to 0.93 from step 10 to 100.
   Plot plot{.title = "acc", .y_min = 0.0, .y_max = 1.0};
