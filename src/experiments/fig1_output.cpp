@@ -1,10 +1,13 @@
 // The files of a Figure 1 run.
 #include "experiments/fig1_output.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "bnorm/error.hpp"
 #include "io/atomic_file.hpp"
@@ -24,13 +27,36 @@ report::Cell verdict_cell(bool ok) {
   return ok ? report::Cell("yes", "pass") : report::Cell("no", "fail");
 }
 
-report::Plot percentile_plot(const std::vector<Fig1Point>& points, bool bn) {
+// Figure 1's panels: three side by side, each this size in pixels; their legends go below the
+// plot area when no corner is free, so the row keeps its width.
+constexpr int kPanelWidth = 356, kPanelHeight = 300;
+
+std::string step_label(const Fig1Settings& s) {
+  return "training step (batches of " + std::to_string(s.batch) + ")";
+}
+
+// The y range of panels (b) and (c): both percentile curves' extremes, rounded out, so that the
+// two panels share one axis and the drift without BN is seen against the stable input with BN.
+std::pair<double, double> percentile_range(const std::vector<Fig1Point>& points) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Fig1Point& p : points) {
+    for (const Percentiles& q : {p.input_baseline, p.input_bn}) {
+      for (double v : {q.p15, q.p85}) {
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      }
+    }
+  }
+  if (!(lo < hi)) return {lo - 1, hi + 1};  // flat or empty: the plot picks its own range
+  return report::nice_y_range(lo, hi);
+}
+
+report::Plot percentile_plot(const Fig1Settings& s, const std::vector<Fig1Point>& points, bool bn) {
   report::Plot plot{.title = bn ? "(c) With BN" : "(b) Without BN",
-                    .x_label = "training step",
-                    .y_label = "sigmoid input of the probed unit"};
+                    .x_label = step_label(s),
+                    .y_label = "input to the sigmoid",
+                    .legend_outside = report::LegendOutside::kBelow};
   report::Band band{.label = "15th to 85th percentile"};
-  report::Series p15{.label = "15th / 85th", .dashed = true}, p50{.label = "median"},
-      p85{.dashed = true};
+  report::Series p15{.dashed = true}, p50{.label = "median"}, p85{.dashed = true};
   for (const Fig1Point& p : points) {
     const Percentiles& q = bn ? p.input_bn : p.input_baseline;
     for (auto* v : {&band.x, &p15.x, &p50.x, &p85.x}) v->push_back(static_cast<double>(p.step));
@@ -43,13 +69,18 @@ report::Plot percentile_plot(const std::vector<Fig1Point>& points, bool bn) {
   p15.color = p85.color = p50.color = band.color = bn ? "#1f77b4" : "#d62728";
   plot.bands.push_back(band);
   plot.series = {p15, p50, p85};
+  const auto [lo, hi] = percentile_range(points);
+  if (std::isfinite(lo) && std::isfinite(hi)) plot.y_min = lo, plot.y_max = hi;
   return plot;
 }
 
 // Panel (a): both networks' test accuracy, the y range starting at the lowest value after step 0.
-report::Plot accuracy_plot(const std::vector<Fig1Point>& points) {
-  report::Plot acc{
-      .title = "(a) Test accuracy", .x_label = "training step", .y_label = "test accuracy"};
+report::Plot accuracy_plot(const Fig1Settings& s, const std::vector<Fig1Point>& points) {
+  report::Plot acc{.title = "(a) Test accuracy",
+                   .x_label = step_label(s),
+                   .y_label = "test accuracy",
+                   .legend_outside = report::LegendOutside::kBelow,
+                   .y_percent = true};
   report::Series base{.label = "without BN", .color = "#d62728"},
       bn{.label = "with BN", .color = "#1f77b4"};
   for (const Fig1Point& p : points) {
@@ -69,22 +100,27 @@ report::Plot accuracy_plot(const std::vector<Fig1Point>& points) {
 
 void add_figure(report::HtmlReport& r, const Fig1Settings& s,
                 const std::vector<Fig1Point>& points) {
-  const report::Plot acc = accuracy_plot(points);
+  const report::Plot acc = accuracy_plot(s, points);
   r.heading("Figure 1");
-  r.figure(report::render_svg(acc), "(a) Test accuracy against training steps, evaluated every " +
-                                        std::to_string(s.eval_every) + " steps.");
+  r.figure_row(
+      {report::render_svg(acc, kPanelWidth, kPanelHeight),
+       report::render_svg(percentile_plot(s, points, false), kPanelWidth, kPanelHeight),
+       report::render_svg(percentile_plot(s, points, true), kPanelWidth, kPanelHeight)},
+      "(a) Test accuracy of the network without and with Batch Normalization against training "
+      "steps, evaluated every " +
+          std::to_string(s.eval_every) +
+          " steps. (b, c) The 15th, 50th (median) and 85th percentiles of the input to the "
+          "sigmoid of unit " +
+          std::to_string(s.probe_unit) + " of the last hidden layer over " +
+          std::to_string(s.probe_size) +
+          " fixed training images, (b) without BN, (c) with BN (the BN output); (b) and (c) "
+          "share their y axis.");
   // The paper's panel (a) spans 0.7 to 1; here the first evaluations can sit near chance, which
   // flattens the part where the criteria are decided: the same curves again, zoomed.
   if (const auto zoom = report::zoomed_to_late_values(acc)) {
     r.figure(report::render_svg(*zoom),
              "(a), zoomed to the accuracies taken after the first tenth of training.");
   }
-  const std::string unit = "unit " + std::to_string(s.probe_unit) + " of the last hidden layer";
-  r.figure(report::render_svg(percentile_plot(points, false)),
-           "(b) Without BN: 15th, 50th, 85th percentile of the sigmoid input of " + unit +
-               " over " + std::to_string(s.probe_size) + " fixed training images.");
-  r.figure(report::render_svg(percentile_plot(points, true)),
-           "(c) With BN: the same unit's input distribution (after BN) stays put.");
 }
 
 void add_verdict(report::HtmlReport& r, const Fig1Verdict& v) {

@@ -15,6 +15,10 @@ body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222
 h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
 figure { display: inline-block; margin: .5em 1em .5em 0; vertical-align: top; }
 figcaption { font-size: .9em; color: #555; max-width: 640px; }
+figure svg { max-width: 100%; height: auto; }
+figure.row { display: block; margin-right: 0; }
+figure.row figcaption { max-width: none; }
+.panels { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-start; }
 table { border-collapse: collapse; margin: .8em 0; }
 th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
 th { background: #f2f2f2; }
@@ -40,6 +44,12 @@ void HtmlReport::raw_html(const std::string& html) { body_ += html + "\n"; }
 
 void HtmlReport::figure(const std::string& svg, const std::string& caption) {
   body_ += "<figure>" + svg + "<figcaption>" + escape_xml(caption) + "</figcaption></figure>\n";
+}
+
+void HtmlReport::figure_row(const std::vector<std::string>& svgs, const std::string& caption) {
+  body_ += "<figure class='row'><div class='panels'>";
+  for (const std::string& svg : svgs) body_ += svg;
+  body_ += "</div><figcaption>" + escape_xml(caption) + "</figcaption></figure>\n";
 }
 
 void HtmlReport::table(const std::vector<std::string>& header,

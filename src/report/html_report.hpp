@@ -24,6 +24,9 @@ class HtmlReport {
   void paragraph(const std::string& text);  // escaped
   void raw_html(const std::string& html);   // inserted as is: only for markup built here
   void figure(const std::string& svg, const std::string& caption);
+  // Panels side by side (as a paper's figure (a), (b), (c)) above one caption; on a screen too
+  // narrow for the row they wrap, each panel keeping its size.
+  void figure_row(const std::vector<std::string>& svgs, const std::string& caption);
   void table(const std::vector<std::string>& header, const std::vector<std::vector<Cell>>& rows);
 
   std::string html() const;

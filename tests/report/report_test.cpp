@@ -103,6 +103,70 @@ TEST(SvgPlot, LegendLeavesThePlotWhenEveryCornerHasData) {
   EXPECT_NE(render_svg(one_line, 640, 360).find("width='640' height='360'"), std::string::npos);
 }
 
+// What lies between samples counts: a two-point line crossing the top right corner, and a band
+// whose samples sit only at the plot's edges but whose area fills it.
+TEST(SvgPlot, LegendAvoidsLinesAndBandsBetweenTheirSamples) {
+  Plot diagonal{.y_min = 0.0, .y_max = 1.0};
+  diagonal.series.push_back({.label = "two points", .x = {0, 100}, .y = {0, 1}});
+  const std::string corner = legend_corner(render_svg(diagonal, 640, 360));
+  EXPECT_EQ(corner.substr(0, corner.find(',')), "70") << corner;  // top left
+  Plot filled{.y_min = 0.0, .y_max = 1.0};
+  filled.bands.push_back({.label = "band", .x = {0, 100}, .low = {0, 0}, .high = {1, 1}});
+  const std::string outside = legend_corner(render_svg(filled, 640, 360));
+  EXPECT_GE(std::stod(outside.substr(0, outside.find(','))), 640.0 - 16 + 12) << outside;
+  // A band under the top right corner only, a line along the bottom: the legend goes top left.
+  Plot high{.y_min = 0.0, .y_max = 1.0};
+  high.bands.push_back({.label = "band", .x = {50, 100}, .low = {0.5, 0.5}, .high = {1, 1}});
+  high.series.push_back({.x = {0, 100}, .y = {0.02, 0.02}});
+  const std::string left = legend_corner(render_svg(high, 640, 360));
+  EXPECT_EQ(left.substr(0, left.find(',')), "70") << left;
+}
+
+// LegendOutside::kBelow: a crowded plot keeps its width and grows taller, its legend entries in a
+// row under the x-axis label.
+TEST(SvgPlot, LegendBelowKeepsTheWidth) {
+  Plot crowded{.y_min = 0.0, .y_max = 1.0, .legend_outside = LegendOutside::kBelow};
+  crowded.series.push_back({.label = "up", .x = {0, 100}, .y = {0, 1}});
+  crowded.series.push_back({.label = "down", .x = {0, 100}, .y = {1, 0}});
+  const std::string svg = render_svg(crowded, 356, 300);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(svg, m, std::regex("<svg[^>]* width='([0-9]+)' height='([0-9]+)'")));
+  EXPECT_EQ(m[1].str(), "356");
+  EXPECT_GT(std::stoi(m[2].str()), 300);
+  // Both entries on one line, below the picture's original height.
+  const std::regex label("<text x='([0-9.]+)' y='([0-9.]+)'>(up|down)</text>");
+  std::vector<std::pair<double, double>> at;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), label); it != std::sregex_iterator();
+       ++it)
+    at.emplace_back(std::stod((*it)[1].str()), std::stod((*it)[2].str()));
+  ASSERT_EQ(at.size(), 2u) << svg;
+  EXPECT_GT(at[0].second, 300.0);
+  EXPECT_EQ(at[0].second, at[1].second);
+  EXPECT_LT(at[0].first, at[1].first);
+  EXPECT_EQ(legend_corner(svg), "none");  // no box: it covers nothing
+}
+
+TEST(SvgPlot, PercentTicks) {
+  Plot plot{.y_min = 0.9, .y_max = 0.92, .y_percent = true};
+  plot.series.push_back({.x = {0, 1}, .y = {0.9, 0.92}});
+  const std::string svg = render_svg(plot);  // ticks 0.005 apart
+  EXPECT_NE(svg.find(">90.5%</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">92.0%</text>"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find(">0.905</text>"), std::string::npos);
+}
+
+// The range a plot picks on its own; panels that share an axis set it.
+TEST(SvgPlot, NiceYRangeEndsAtTicks) {
+  EXPECT_EQ(nice_y_range(-4.6, 2.8), std::make_pair(-6.0, 4.0));  // ticks 2 apart
+  EXPECT_EQ(nice_y_range(0.12, 0.93), std::make_pair(0.0, 1.0));  // ticks 0.2 apart
+  Plot plot;
+  plot.series.push_back({.x = {0, 1}, .y = {-4.6, 2.8}});
+  const std::string svg = render_svg(plot);
+  EXPECT_NE(svg.find(">-6</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">4</text>"), std::string::npos);
+}
+
 TEST(SvgPlot, ZoomFitsTheLateValues) {
   // A training curve: chance at step 0, then 0.90 to 0.93 from step 10 to 100.
   Plot plot{.title = "acc", .y_min = 0.0, .y_max = 1.0};
@@ -135,6 +199,19 @@ TEST(HtmlReport, EscapesTextAndHoldsTablesAndFigures) {
   EXPECT_NE(html.find("<td class='pass'>yes</td>"), std::string::npos);
   EXPECT_NE(html.find("<figcaption>Figure 1</figcaption>"), std::string::npos);
   EXPECT_EQ(count(html, "<svg"), 1u);
+}
+
+TEST(HtmlReport, FigureRowHoldsItsPanelsAboveOneCaption) {
+  HtmlReport r("row");
+  Plot plot;
+  plot.series.push_back({.x = {0, 1}, .y = {0, 1}});
+  r.figure_row({render_svg(plot, 356, 300), render_svg(plot, 356, 300)}, "(a) and (b)");
+  const std::string html = r.html();
+  const std::regex row(
+      "<figure class='row'><div "
+      "class='panels'><svg[\\s\\S]*?</svg>\\s*<svg[\\s\\S]*?</svg>\\s*</div>"
+      "<figcaption>\\(a\\) and \\(b\\)</figcaption></figure>");
+  EXPECT_TRUE(std::regex_search(html, row)) << html;
 }
 
 }  // namespace
