@@ -137,12 +137,12 @@ InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
 JacobianSpreadVerdict judge_jacobian_spread(const std::vector<int64_t>& steps,
                                             const std::vector<double>& spread_bn,
                                             const std::vector<double>& spread_baseline) {
-  if (steps.empty() || spread_bn.size() != steps.size() ||
-      spread_baseline.size() != steps.size()) {
-    throw Error("[judge_jacobian_spread] expected one BN and one baseline spread per measurement, "
-                "got " + std::to_string(steps.size()) + " steps, " +
-                std::to_string(spread_bn.size()) + " and " +
-                std::to_string(spread_baseline.size()) + " spreads");
+  if (steps.empty() || spread_bn.size() != steps.size() || spread_baseline.size() != steps.size()) {
+    throw Error(
+        "[judge_jacobian_spread] expected one BN and one baseline spread per measurement, "
+        "got " +
+        std::to_string(steps.size()) + " steps, " + std::to_string(spread_bn.size()) + " and " +
+        std::to_string(spread_baseline.size()) + " spreads");
   }
   JacobianSpreadVerdict v{.steps = steps};
   for (size_t i = 0; i < steps.size(); ++i) {

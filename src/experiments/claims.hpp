@@ -164,7 +164,9 @@ NoisyBnVerdict judge_noisy_bn(const Curve& baseline, const Curve& bn, const Curv
 struct SmoothnessVerdict {
   double loss_range_bn = 0, loss_range_baseline = 0;
   double grad_change_bn = 0, grad_change_baseline = 0;
-  static double ratio(double bn, double baseline) { return baseline > 0 ? bn / baseline : INFINITY; }
+  static double ratio(double bn, double baseline) {
+    return baseline > 0 ? bn / baseline : INFINITY;
+  }
   double loss_range_ratio() const { return ratio(loss_range_bn, loss_range_baseline); }
   double grad_change_ratio() const { return ratio(grad_change_bn, grad_change_baseline); }
   static constexpr double kMaxRatio = 0.5;

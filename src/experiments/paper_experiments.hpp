@@ -32,6 +32,13 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
 // E11: Algorithm 2's population statistics against the running averages.
 ExperimentResult run_e11_population(const PaperSettings& s, const data::Dataset& train,
                                     const data::Dataset& test);
+// E8: noisy BN (Santurkar et al. 2018) against BN and no BN, and the loss landscape along the
+// gradient.
+ExperimentResult run_e8_noisy_bn(const PaperSettings& s, const data::Dataset& train,
+                                 const data::Dataset& test);
+// E12: spread of the singular values of the Jacobians between consecutive layers, with/without BN.
+ExperimentResult run_e12_jacobian(const PaperSettings& s, const data::Dataset& train,
+                                  const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
 std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9, E11

@@ -124,11 +124,13 @@ TEST(Claims, JacobianSpreadMustHoldAtEveryMeasurement) {
 // to the baseline's final accuracy.
 TEST(Claims, NoisyBnWithinOnePointOfBnAndTwiceAsFastAsTheBaseline) {
   const std::vector<int64_t> steps = {0, 100, 200, 300, 400, 500, 600, 700, 800, 900};
-  const Curve base{.name = "base", .steps = steps,
-                   .acc = {0.1, 0.5, 0.6, 0.7, 0.75, 0.8, 0.8, 0.8, 0.8, 0.8}};
-  const Curve bn{.name = "bn", .steps = steps,
+  const Curve base{
+      .name = "base", .steps = steps, .acc = {0.1, 0.5, 0.6, 0.7, 0.75, 0.8, 0.8, 0.8, 0.8, 0.8}};
+  const Curve bn{.name = "bn",
+                 .steps = steps,
                  .acc = {0.1, 0.85, 0.9, 0.92, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93}};
-  Curve noisy{.name = "noisy", .steps = steps,
+  Curve noisy{.name = "noisy",
+              .steps = steps,
               .acc = {0.1, 0.7, 0.85, 0.9, 0.92, 0.925, 0.925, 0.925, 0.925, 0.925}};
   NoisyBnVerdict v = judge_noisy_bn(base, bn, noisy);
   EXPECT_DOUBLE_EQ(v.final_baseline, 0.8);
