@@ -134,6 +134,59 @@ InitScaleVerdict judge_init_scale(const std::vector<double>& final_acc_bn,
   return v;
 }
 
+JacobianSpreadVerdict judge_jacobian_spread(const std::vector<int64_t>& steps,
+                                            const std::vector<double>& spread_bn,
+                                            const std::vector<double>& spread_baseline) {
+  if (steps.empty() || spread_bn.size() != steps.size() || spread_baseline.size() != steps.size()) {
+    throw Error(
+        "[judge_jacobian_spread] expected one BN and one baseline spread per measurement, "
+        "got " +
+        std::to_string(steps.size()) + " steps, " + std::to_string(spread_bn.size()) + " and " +
+        std::to_string(spread_baseline.size()) + " spreads");
+  }
+  JacobianSpreadVerdict v{.steps = steps};
+  for (size_t i = 0; i < steps.size(); ++i) {
+    // A non-finite spread (NaN) must fail the claim, never pass it: NaN compares false.
+    const double r = spread_baseline[i] > 0 && std::isfinite(spread_bn[i])
+                         ? spread_bn[i] / spread_baseline[i]
+                         : INFINITY;
+    v.ratio.push_back(r);
+    v.worst_ratio = std::max(v.worst_ratio, r);
+  }
+  return v;
+}
+
+namespace {
+
+double mean_of_last(const Curve& c, int n) {
+  const size_t k = std::min(c.acc.size(), static_cast<size_t>(n));
+  double sum = 0;
+  for (size_t i = c.acc.size() - k; i < c.acc.size(); ++i) sum += c.acc[i];
+  return sum / static_cast<double>(k);
+}
+
+}  // namespace
+
+NoisyBnVerdict judge_noisy_bn(const Curve& baseline, const Curve& bn, const Curve& noisy) {
+  for (const Curve* c : {&baseline, &bn, &noisy}) {
+    if (c->acc.empty()) {
+      throw Error("[judge_noisy_bn] expected at least one evaluation per curve, got none for '" +
+                  c->name + "'");
+    }
+  }
+  NoisyBnVerdict v;
+  v.final_baseline = mean_of_last(baseline, NoisyBnVerdict::kFinalEvals);
+  v.final_bn = mean_of_last(bn, NoisyBnVerdict::kFinalEvals);
+  v.final_noisy = mean_of_last(noisy, NoisyBnVerdict::kFinalEvals);
+  // The mean of the last evaluations is reached by one of them; the margin keeps rounding in the
+  // mean of equal values from putting it out of reach.
+  const double target = v.final_baseline - 1e-12;
+  v.baseline_steps = steps_to_reach(baseline, target);
+  v.noisy_steps = steps_to_reach(noisy, target);
+  v.speedup = speedup(v.baseline_steps, v.noisy_steps);
+  return v;
+}
+
 void write_claims_summary(const std::string& path, const std::vector<ClaimResult>& claims) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const ClaimResult& c : claims) {

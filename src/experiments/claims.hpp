@@ -191,4 +191,55 @@ DropoutVerdict judge_dropout(double bn, const std::vector<double>& rates,
                              const std::vector<double>& baseline_dropout,
                              const std::vector<double>& bn_dropout);
 
+// E12, Section 3.3's conjecture that BN keeps the singular values of the Jacobian between
+// consecutive layers close together. spread = standard deviation of ln(sigma) of that Jacobian,
+// averaged over probe examples and layer pairs (docs/paper.md), one value per measurement step.
+// Reproduced when BN's spread is at most half the baseline's at every measurement.
+struct JacobianSpreadVerdict {
+  std::vector<int64_t> steps;
+  std::vector<double> ratio;  // per measurement: spread with BN / spread without (inf if <= 0)
+  double worst_ratio = 0;     // the largest of them
+  static constexpr double kMaxRatio = 0.5;
+  bool reproduced() const { return !steps.empty() && worst_ratio <= kMaxRatio; }
+};
+// Throws bnorm::Error unless the three series have one value per measurement (at least one).
+JacobianSpreadVerdict judge_jacobian_spread(const std::vector<int64_t>& steps,
+                                            const std::vector<double>& spread_bn,
+                                            const std::vector<double>& spread_baseline);
+
+// E8, Santurkar et al. (2018), training: BN with a random per-unit scale and shift after it,
+// resampled every step ("noisy BN"), trains as well as BN and far better than no BN. Final accuracy
+// = mean of the last kFinalEvals evaluations of a seed-mean curve. Reproduced when noisy BN's final
+// accuracy is within 1 pp of BN's, and noisy BN reaches the baseline's final accuracy >= 2x sooner
+// (baseline's steps to it / noisy BN's; 0 when noisy BN never does).
+struct NoisyBnVerdict {
+  double final_baseline = 0, final_bn = 0, final_noisy = 0;
+  int64_t baseline_steps = -1, noisy_steps = -1;  // first step at the baseline's final accuracy
+  double speedup = 0;
+  double gap_pp() const { return 100.0 * std::abs(final_noisy - final_bn); }
+  static constexpr int kFinalEvals = 5;
+  static constexpr double kMaxGapPp = 1.0, kMinSpeedup = 2.0;
+  bool reproduced() const { return gap_pp() <= kMaxGapPp && speedup >= kMinSpeedup; }
+};
+// Throws bnorm::Error on a curve with no evaluation.
+NoisyBnVerdict judge_noisy_bn(const Curve& baseline, const Curve& bn, const Curve& noisy);
+
+// E8, the loss landscape along the gradient, each quantity averaged over the measurements of a run
+// and then over seeds: the range of the loss over step sizes in [0.05, 0.4] x lr, and the largest
+// change of the gradient over them (docs/paper.md). Reproduced when both are at most half the
+// baseline's with BN.
+struct SmoothnessVerdict {
+  double loss_range_bn = 0, loss_range_baseline = 0;
+  double grad_change_bn = 0, grad_change_baseline = 0;
+  static double ratio(double bn, double baseline) {
+    return baseline > 0 ? bn / baseline : INFINITY;
+  }
+  double loss_range_ratio() const { return ratio(loss_range_bn, loss_range_baseline); }
+  double grad_change_ratio() const { return ratio(grad_change_bn, grad_change_baseline); }
+  static constexpr double kMaxRatio = 0.5;
+  bool reproduced() const {
+    return loss_range_ratio() <= kMaxRatio && grad_change_ratio() <= kMaxRatio;
+  }
+};
+
 }  // namespace bnorm::experiments

@@ -43,6 +43,13 @@ ExperimentResult run_e5b_gradient_scale(const PaperSettings& s, const data::Data
 // E10: BN without Dropout against the baseline with Dropout, and Dropout's gain on top of BN.
 ExperimentResult run_e10_dropout(const PaperSettings& s, const data::Dataset& train,
                                  const data::Dataset& test);
+// E8: noisy BN (Santurkar et al. 2018) against BN and no BN, and the loss landscape along the
+// gradient.
+ExperimentResult run_e8_noisy_bn(const PaperSettings& s, const data::Dataset& train,
+                                 const data::Dataset& test);
+// E12: spread of the singular values of the Jacobians between consecutive layers, with/without BN.
+ExperimentResult run_e12_jacobian(const PaperSettings& s, const data::Dataset& train,
+                                  const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
 std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9b, E11, ...

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <fstream>
 
+#include "bnorm/error.hpp"
+
 namespace bnorm::experiments {
 namespace {
 
@@ -97,6 +99,70 @@ TEST(Claims, SummaryHasEveryKey) {
                           "\"reproduced\": true", "\"seeds\": 3", "\"wall_seconds\": 1.5"}) {
     EXPECT_NE(text.find(key), std::string::npos) << key << " in " << text;
   }
+}
+
+// E12: every measurement must hold; one measurement above half the baseline fails the claim, and a
+// NaN spread fails rather than passes.
+TEST(Claims, JacobianSpreadMustHoldAtEveryMeasurement) {
+  const std::vector<int64_t> steps = {0, 1000, 2000};
+  const JacobianSpreadVerdict good = judge_jacobian_spread(steps, {0.2, 0.3, 0.5}, {1.0, 0.7, 1.0});
+  EXPECT_TRUE(good.reproduced());
+  EXPECT_DOUBLE_EQ(good.worst_ratio, 0.5);
+  ASSERT_EQ(good.ratio.size(), 3u);
+  EXPECT_NEAR(good.ratio[1], 0.3 / 0.7, 1e-12);
+  const JacobianSpreadVerdict one_bad =
+      judge_jacobian_spread(steps, {0.2, 0.36, 0.1}, {1.0, 0.7, 1.0});
+  EXPECT_FALSE(one_bad.reproduced());
+  EXPECT_NEAR(one_bad.worst_ratio, 0.36 / 0.7, 1e-12);
+  EXPECT_FALSE(judge_jacobian_spread(steps, {0.1, NAN, 0.1}, {1.0, 1.0, 1.0}).reproduced());
+  EXPECT_FALSE(judge_jacobian_spread(steps, {0.1, 0.1, 0.1}, {1.0, 0.0, 1.0}).reproduced());
+  EXPECT_THROW(judge_jacobian_spread(steps, {0.1}, {1.0, 1.0, 1.0}), Error);
+  EXPECT_THROW(judge_jacobian_spread({}, {}, {}), Error);
+}
+
+// E8 training: final accuracy is the mean of the last five evaluations; the speed-up is measured
+// to the baseline's final accuracy.
+TEST(Claims, NoisyBnWithinOnePointOfBnAndTwiceAsFastAsTheBaseline) {
+  const std::vector<int64_t> steps = {0, 100, 200, 300, 400, 500, 600, 700, 800, 900};
+  const Curve base{
+      .name = "base", .steps = steps, .acc = {0.1, 0.5, 0.6, 0.7, 0.75, 0.8, 0.8, 0.8, 0.8, 0.8}};
+  const Curve bn{.name = "bn",
+                 .steps = steps,
+                 .acc = {0.1, 0.85, 0.9, 0.92, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93}};
+  Curve noisy{.name = "noisy",
+              .steps = steps,
+              .acc = {0.1, 0.7, 0.85, 0.9, 0.92, 0.925, 0.925, 0.925, 0.925, 0.925}};
+  NoisyBnVerdict v = judge_noisy_bn(base, bn, noisy);
+  EXPECT_DOUBLE_EQ(v.final_baseline, 0.8);
+  EXPECT_EQ(v.baseline_steps, 500);
+  EXPECT_EQ(v.noisy_steps, 200);
+  EXPECT_DOUBLE_EQ(v.speedup, 2.5);
+  EXPECT_NEAR(v.gap_pp(), 0.5, 1e-9);
+  EXPECT_TRUE(v.reproduced());
+  // 1.5 pp below BN over the last five evaluations: fails on the gap.
+  noisy.acc = {0.1, 0.7, 0.85, 0.9, 0.91, 0.915, 0.915, 0.915, 0.915, 0.915};
+  v = judge_noisy_bn(base, bn, noisy);
+  EXPECT_NEAR(v.gap_pp(), 1.5, 1e-9);
+  EXPECT_FALSE(v.reproduced());
+  // Reaching the baseline's final accuracy only at step 300 of its 500: 1.67x, too slow.
+  noisy.acc = {0.1, 0.5, 0.7, 0.85, 0.93, 0.925, 0.925, 0.925, 0.925, 0.925};
+  v = judge_noisy_bn(base, bn, noisy);
+  EXPECT_EQ(v.noisy_steps, 300);
+  EXPECT_FALSE(v.reproduced());
+  EXPECT_THROW(judge_noisy_bn(base, bn, Curve{.name = "empty"}), Error);
+}
+
+TEST(Claims, SmoothnessNeedsBothRatiosAtMostHalf) {
+  SmoothnessVerdict v{.loss_range_bn = 0.05,
+                      .loss_range_baseline = 0.1,
+                      .grad_change_bn = 0.2,
+                      .grad_change_baseline = 0.5};
+  EXPECT_TRUE(v.reproduced());
+  v.grad_change_bn = 0.3;
+  EXPECT_FALSE(v.reproduced());
+  v.grad_change_bn = 0.2;
+  v.loss_range_baseline = 0.0;  // no baseline to compare with: not reproduced
+  EXPECT_FALSE(v.reproduced());
 }
 
 }  // namespace
