@@ -22,6 +22,7 @@ constexpr Entry kExperiments[] = {
     {"E2", "mnist", run_e2_lr_sweep},       {"E3", "fashion", run_e3_fig3},
     {"E4", "mnist", run_e4_deep_sigmoid},   {"E5", "mnist", run_e5_init_scale},
     {"E9", "mnist", run_e9_stats_gradient}, {"E11", "mnist", run_e11_population},
+    {"E6-MLP", "mnist", run_e6_renorm_mlp}, {"E6-CNN", "fashion", run_e6_renorm_cnn},
 };
 
 const Entry& find(std::string_view id) {
