@@ -79,11 +79,13 @@ void check_no_overlap(std::span<const T> in, std::span<T> out, std::string_view 
         ", got overlapping buffers");
 }
 
+}  // namespace
+
 // The first implementation of the list that supports e: kAuto takes any, the reference last;
 // kOptimized any but the reference; kReference the reference alone (without reading the CPU or
 // the environment).
 template <typename T>
-const kernels::KernelSet<T>& select_kernels(const Extents& e, Backend backend) {
+const kernels::KernelSet<T>& detail::select_kernels(const Extents& e, Backend backend) {
   if (backend == Backend::kReference) return kernels::reference_kernels<T>();
   const auto list = kernels::implementations<T>();  // the reference last
   for (const kernels::KernelSet<T>* k : list) {
@@ -94,8 +96,6 @@ const kernels::KernelSet<T>& select_kernels(const Extents& e, Backend backend) {
       "[batch_norm] expected an optimized kernel for this problem, got none: use "
       "Backend::kAuto or Backend::kReference");
 }
-
-}  // namespace
 
 template <typename T>
 AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
@@ -152,7 +152,7 @@ void detail::forward_train_sized(std::span<const T> x, const Extents& e, std::sp
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* invstd = save_invstd.empty() ? channel_array(kInvstd, e.c) : save_invstd.data();
-  select_kernels<T>(e, backend)
+  detail::select_kernels<T>(e, backend)
       .forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
                      batch_moments.data(), invstd);
 }
@@ -225,7 +225,7 @@ void detail::forward_infer_sized(std::span<const T> x, const Extents& e, std::sp
   }
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
-  select_kernels<T>(e, backend)
+  detail::select_kernels<T>(e, backend)
       .forward_infer(x.data(), e, m, invstd, g, b, activation == Activation::kRelu, y.data());
 }
 
@@ -255,7 +255,7 @@ void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const Tens
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* sum_dy_xhat = channel_array(kSumDyXhat, e.c);
   double* sum_dy = channel_array(kSumDy, e.c);
-  select_kernels<T>(e, backend)
+  detail::select_kernels<T>(e, backend)
       .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g, b,
                 activation == Activation::kRelu,
                 stats_gradient == StatsGradient::kThroughBatchStats,
@@ -285,7 +285,7 @@ void fold_into_preceding(const AffineMap& bn, std::span<T> weight, std::span<T> 
 
 template <typename T>
 const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
-  return select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
+  return detail::select_kernels<T>(extents_of(desc, "selected_kernel_name"), backend).name;
 }
 
 #define BNORM_INSTANTIATE(T)                                                                  \
@@ -305,6 +305,7 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
       std::span<T>, Backend, Activation, std::span<const T>);                                 \
   template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);         \
   template const char* selected_kernel_name<T>(const TensorDesc&, Backend);                   \
+  template const kernels::KernelSet<T>& detail::select_kernels<T>(const Extents&, Backend);   \
   template void detail::forward_train_sized<T>(                                               \
       std::span<const T>, const Extents&, std::span<const T>, std::span<const T>, double,     \
       std::span<T>, std::span<Moments>, Backend, Activation, std::span<double>);              \

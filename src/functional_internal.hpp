@@ -9,8 +9,15 @@
 #include "bnorm/functional.hpp"
 #include "bnorm/layout.hpp"
 #include "bnorm/moments.hpp"
+#include "kernels/kernels.hpp"
 
 namespace bnorm::detail {
+
+// The first implementation of src/kernels' ordered list that supports e: kAuto takes any, the
+// reference last; kOptimized any but the reference (throws when none does); kReference the
+// reference alone. What every functional call runs its kernels from.
+template <typename T>
+const kernels::KernelSet<T>& select_kernels(const Extents& e, Backend backend);
 
 // batch_norm_forward_train for x, y of e.numel() elements.
 template <typename T>

@@ -239,6 +239,17 @@ struct SmoothnessVerdict {
   static constexpr double kMaxRatio = 0.5;
   bool reproduced() const {
     return loss_range_ratio() <= kMaxRatio && grad_change_ratio() <= kMaxRatio;
+
+// E6, Batch Renormalization (Ioffe 2017) against BN on one network: the seed-mean final test
+// accuracy of Batch Renorm minus BN's, in pp, under three batch conditions.
+struct RenormVerdict {
+  double gain_batch4_pp = 0;  // i.i.d. batches of 4
+  double gain_noniid_pp = 0;  // batches of 60 drawn from 2 classes each
+  double gain_iid60_pp = 0;   // i.i.d. batches of 60
+  static constexpr double kMinGainBatch4Pp = 1.0, kMinGainNonIidPp = 2.0, kMaxIid60GapPp = 0.5;
+  bool reproduced() const {
+    return gain_batch4_pp >= kMinGainBatch4Pp && gain_noniid_pp >= kMinGainNonIidPp &&
+           std::abs(gain_iid60_pp) <= kMaxIid60GapPp;
   }
 };
 

@@ -50,6 +50,12 @@ ExperimentResult run_e8_noisy_bn(const PaperSettings& s, const data::Dataset& tr
 // E12: spread of the singular values of the Jacobians between consecutive layers, with/without BN.
 ExperimentResult run_e12_jacobian(const PaperSettings& s, const data::Dataset& train,
                                   const data::Dataset& test);
+// E6: Batch Renorm vs BN vs none with batches of 4, non-i.i.d. batches of 60 and i.i.d. batches
+// of 60; E6-MLP the paper's MLP (MNIST), E6-CNN the small CNN (Fashion-MNIST).
+ExperimentResult run_e6_renorm_mlp(const PaperSettings& s, const data::Dataset& train,
+                                   const data::Dataset& test);
+ExperimentResult run_e6_renorm_cnn(const PaperSettings& s, const data::Dataset& train,
+                                   const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
 std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9b, E11, ...

@@ -25,6 +25,8 @@ constexpr Entry kExperiments[] = {
     {"E4", "mnist", run_e4_deep_sigmoid},
     {"E5", "mnist", run_e5_init_scale},
     {"E5b", "mnist", run_e5b_gradient_scale},
+    {"E6-MLP", "mnist", run_e6_renorm_mlp},
+    {"E6-CNN", "fashion", run_e6_renorm_cnn},
     {"E8", "mnist", run_e8_noisy_bn},
     {"E9a", "mnist", run_e9a_mean_only_bias},
     {"E9b", "mnist", run_e9_stats_gradient},

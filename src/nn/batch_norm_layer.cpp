@@ -13,8 +13,8 @@ BatchNormOptions with_nc_layout(BatchNormOptions options) {
 
 }  // namespace
 
-BatchNormLayer::BatchNormLayer(BatchNormOptions options)
-    : bn_(with_nc_layout(options)),
+BatchNormLayer::BatchNormLayer(BatchNormOptions options, const Normalization& norm)
+    : bn_(with_nc_layout(options), norm),
       desc_{.dims = {0, options.num_features}, .layout = Layout::kNC} {}
 
 int64_t BatchNormLayer::out_features(int64_t in_features) const {

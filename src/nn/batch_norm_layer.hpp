@@ -2,7 +2,8 @@
 // Phase::kTrain normalizes with batch statistics and updates the running ones; Phase::kEval uses
 // the running statistics (paper, Algorithm 2). Frozen: running statistics in both phases and no
 // gradients for gamma, beta (Mode::kFrozen), for fine-tuning; leave them out of the optimizer,
-// or weight decay still moves them.
+// or weight decay still moves them. Normalization picks plain BN, Batch Renorm or Ghost BN for
+// training.
 #pragma once
 
 #include "bnorm/batch_norm.hpp"
@@ -13,8 +14,8 @@ namespace bnorm::nn {
 
 class BatchNormLayer final : public Layer {
  public:
-  // options.layout is forced to Layout::kNC. Throws as BatchNorm's constructor does.
-  explicit BatchNormLayer(BatchNormOptions options);
+  // options.layout is forced to Layout::kNC. Throws as the chosen module's constructor does.
+  explicit BatchNormLayer(BatchNormOptions options, const Normalization& norm = {});
 
   std::string_view kind() const override { return "batch_norm"; }
   int64_t out_features(int64_t in_features) const override;
@@ -28,6 +29,7 @@ class BatchNormLayer final : public Layer {
   bool frozen() const { return frozen_; }
   BatchNorm<float>& module() { return bn_.module(); }
   const BatchNorm<float>& module() const { return bn_.module(); }
+  const Normalization& normalization() const { return bn_.normalization(); }
   // Data-parallel training: batch statistics of the global batch over comm (BatchNormModule).
   void synchronize(Communicator& comm) { bn_.synchronize(comm); }
 

@@ -37,14 +37,16 @@ Mlp::Mlp(const MlpOptions& options) : options_(checked(options)), net_(options.s
 
     const BatchNormOptions bn{
         .num_features = out, .eps = options.bn_eps, .momentum = options.bn_momentum};
-    if (bn_before) net_.emplace<BatchNormLayer>(bn);
+    if (bn_before) net_.emplace<BatchNormLayer>(bn, options.bn_normalization);
     pre_activation_.push_back(net_.size() - 1);
     if (options.activation == Nonlinearity::kSigmoid) {
       net_.emplace<Sigmoid>();
     } else {
       net_.emplace<ReLU>();
     }
-    if (options.bn == BnPlacement::kAfter) net_.emplace<BatchNormLayer>(bn);
+    if (options.bn == BnPlacement::kAfter) {
+      net_.emplace<BatchNormLayer>(bn, options.bn_normalization);
+    }
     if (options.dropout > 0.0) {
       net_.emplace<Dropout>(options.dropout, derive_seed(options.seed, kDropoutStreamBase + i));
     }

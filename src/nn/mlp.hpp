@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bnorm/batch_norm.hpp"
+#include "nn/batch_norm_module.hpp"
 #include "nn/init.hpp"
 #include "nn/sequential.hpp"
 
@@ -32,7 +33,8 @@ struct MlpOptions {
   uint64_t seed = 0;
   double dropout = 0.0;  // > 0: Dropout after each hidden layer's activation (and BN, if after)
   double bn_eps = 1e-5;
-  double bn_momentum = 0.1;  // PyTorch convention, see BatchNormOptions
+  double bn_momentum = 0.1;        // PyTorch convention, see BatchNormOptions
+  Normalization bn_normalization;  // plain BN, Batch Renorm or Ghost BN in training
 };
 
 class Mlp {

@@ -15,8 +15,9 @@ BatchNormOptions for_channels(ImageShape shape, BatchNormOptions options) {
 
 }  // namespace
 
-ChannelBatchNormLayer::ChannelBatchNormLayer(ImageShape shape, BatchNormOptions options)
-    : shape_(shape), bn_(for_channels(shape, options)), desc_(desc(0)) {
+ChannelBatchNormLayer::ChannelBatchNormLayer(ImageShape shape, BatchNormOptions options,
+                                             const Normalization& norm)
+    : shape_(shape), bn_(for_channels(shape, options), norm), desc_(desc(0)) {
   detail::check(shape.h > 0 && shape.w > 0, "ChannelBatchNormLayer",
                 "expected positive height and width, got ", shape.h, "x", shape.w);
 }

@@ -15,8 +15,8 @@ namespace bnorm::nn {
 class ChannelBatchNormLayer final : public Layer {
  public:
   // options.num_features is set to shape.c and options.layout to kChannelsFirst. Throws as
-  // BatchNorm's constructor does.
-  ChannelBatchNormLayer(ImageShape shape, BatchNormOptions options);
+  // the chosen module's constructor does. norm: plain BN, Batch Renorm or Ghost BN in training.
+  ChannelBatchNormLayer(ImageShape shape, BatchNormOptions options, const Normalization& norm = {});
 
   std::string_view kind() const override { return "batch_norm2d"; }
   int64_t out_features(int64_t in_features) const override;

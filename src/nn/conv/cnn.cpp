@@ -42,7 +42,7 @@ Sequential build_cnn(const CnnOptions& o) {
         .in = shape, .out_channels = k, .kernel = 3, .stride = 1, .pad = 1, .bias = !o.batch_norm});
     init_weight(conv.weight(), shape.c * 9, k, o.init, derive_seed(o.seed, stream++));
     shape = conv.out_shape();
-    if (o.batch_norm) net.emplace<ChannelBatchNormLayer>(shape, bn);
+    if (o.batch_norm) net.emplace<ChannelBatchNormLayer>(shape, bn, o.bn_normalization);
     add_activation(net, o.activation);
     shape =
         net.emplace<Pool2dLayer>(Pool2dOptions{.in = shape, .pool = PoolKind::kMax}).out_shape();
@@ -55,7 +55,7 @@ Sequential build_cnn(const CnnOptions& o) {
   if (o.batch_norm) {
     BatchNormOptions fc_bn = bn;
     fc_bn.num_features = o.hidden;
-    net.emplace<BatchNormLayer>(fc_bn);
+    net.emplace<BatchNormLayer>(fc_bn, o.bn_normalization);
   }
   add_activation(net, o.activation);
   if (o.dropout > 0.0) net.emplace<Dropout>(o.dropout, derive_seed(o.seed, kDropoutStream));

@@ -30,6 +30,7 @@ struct CnnOptions {
   double bn_eps = 1e-5;
   double bn_momentum = 0.1;
   bool bn_gradient_through_stats = true;  // false only for the E9 ablation
+  Normalization bn_normalization;         // plain BN, Batch Renorm or Ghost BN in training
 };
 
 // Throws bnorm::Error on non-positive sizes or an input too small for the conv-pool stages.
