@@ -19,10 +19,11 @@ namespace bnorm {
 // Contract shared by every call here:
 //  - Every rank of comm calls the same function with the same C, spatial dims, layout, dtype,
 //    eps, affine-ness and activation; only N (dims[0]) may differ, and may be 0 (the rank still
-//    takes part in the collectives). Before its first collective each call all-gathers a small
-//    signature of its problem; when ranks disagree, or any rank's input is invalid, every rank
-//    throws bnorm::Error instead of hanging ("[sync_batch_norm_*] expected ..., got rank r: ...",
-//    the same text on every rank; a rank whose own input was invalid throws its own message).
+//    takes part in the collectives). Before its first collective each functional call (and a
+//    module's first forward) all-gathers a small signature of its problem; when ranks disagree, or
+//    any rank's input is invalid, every rank throws bnorm::Error instead of hanging
+//    ("[sync_batch_norm_*] expected ..., got rank r: ...", the same text on every rank; a rank
+//    whose own input was invalid throws its own message).
 //  - Inputs follow functional.hpp: x, y, dy, dx hold desc's elements in desc.layout order; gamma
 //    and beta are [C] or empty (no affine); outputs are overwritten.
 
@@ -31,7 +32,7 @@ namespace bnorm {
 // with the global mean and biased variance. save_mean, save_invstd: [C] or empty, overwritten with
 // what y was normalized with (what sync_batch_norm_backward takes). The global batch must hold
 // more than one value per channel. Collectives: one all-gather of the signature, one all-gather of
-// 3 * C doubles.
+// the signature and 3 * C doubles.
 template <typename T>
 void sync_batch_norm_forward_train(
     std::span<const T> x, const TensorDesc& desc, std::span<const T> gamma, std::span<const T> beta,
@@ -48,7 +49,8 @@ void sync_batch_norm_forward_train(
 // shard; summing them over ranks gives the global gradients (the data-parallel gradient
 // all-reduce does that, as with torch.nn.SyncBatchNorm under DDP). Activation::kRelu as in
 // batch_norm_backward (beta: the forward's, [C] or empty). Collectives: one all-gather of the
-// signature, one all-reduce of 2 * C doubles.
+// signature, one all-reduce of 2 * C + 2 doubles (the sums and whether every rank's input was
+// valid).
 template <typename T>
 void sync_batch_norm_backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
                               std::span<const double> mean, std::span<const double> invstd,
@@ -63,9 +65,13 @@ void sync_batch_norm_backward(std::span<const T> x, std::span<const T> dy, const
 // global unbiased variance (PyTorch conventions, momentum or cumulative), so they stay identical
 // on every rank. Mode::kInference and kFrozen use the running statistics and communicate nothing.
 // Parameters, running statistics and options live in local(), a plain BatchNorm (for saving,
-// loading and inference). Every rank must build its module with the same options (checked at each
-// forward/backward). check_finite and the Algorithm 2 population estimate are not synchronized:
-// use local() for them.
+// loading and inference). Every rank must build its module with the same options and make the same
+// sequence of forward/backward calls, as data-parallel copies of one network do. The first
+// batch-mode forward checks in a collective of its own that the ranks agree (options, C, shapes);
+// after that each forward makes one all-gather of its signature and moments, each backward one
+// all-reduce of its sums and a validity flag, and a disagreement or a rank's bad input still
+// makes every rank throw. check_finite and the Algorithm 2 population estimate are not
+// synchronized: use local() for them.
 template <typename T>  // float or double
 class SyncBatchNorm {
  public:
@@ -101,6 +107,7 @@ class SyncBatchNorm {
   BatchNorm<T> local_;
   Communicator* comm_;
   Last last_ = Last::kNone;
+  bool agreed_ = false;  // every rank's module checked to have the same options and C
   Mode last_mode_ = Mode::kTrain;
   TensorDesc last_desc_;
   std::vector<Moments> global_moments_;

@@ -86,13 +86,16 @@ void set_module_fields(Signature& sig, const BatchNormOptions& options, Mode mod
 void agree_or_throw(Communicator& comm, std::string_view op, Signature sig,
                     const std::string& local_error) {
   sig[kLocalOk] = local_error.empty() ? 1.0 : 0.0;
-  const int size = comm.size();
-  std::vector<double> all(static_cast<size_t>(size) * kFieldCount);
+  std::vector<double> all(static_cast<size_t>(comm.size()) * kFieldCount);
   comm.all_gather(sig, all);
-  const auto at = [&](int r, int f) { return all[static_cast<size_t>(r) * kFieldCount + f]; };
+  check_gathered(op, all, kFieldCount, comm.size(), local_error);
+}
 
+void check_gathered(std::string_view op, std::span<const double> all, size_t stride, int ranks,
+                    const std::string& local_error) {
+  const auto at = [&](int r, int f) { return all[static_cast<size_t>(r) * stride + f]; };
   // A rank whose own input failed: it reports why, the others name it.
-  for (int r = 0; r < size; ++r) {
+  for (int r = 0; r < ranks; ++r) {
     if (at(r, kLocalOk) == 1.0) continue;
     if (!local_error.empty()) throw Error(local_error);
     throw Error(std::string("[") + std::string(op) + "] expected valid input on every rank, got " +
@@ -100,16 +103,36 @@ void agree_or_throw(Communicator& comm, std::string_view op, Signature sig,
   }
   for (int f = 0; f < kFieldCount; ++f) {
     bool same = true;
-    for (int r = 1; r < size; ++r) same = same && at(r, f) == at(0, f);
+    for (int r = 1; r < ranks; ++r) same = same && at(r, f) == at(0, f);
     if (same) continue;
     std::string got;
-    for (int r = 0; r < size; ++r) {
+    for (int r = 0; r < ranks; ++r) {
       got += (r ? ", rank " : "rank ") + std::to_string(r) + ": " + format_value(at(r, f));
     }
     throw Error(std::string("[") + std::string(op) + "] expected every rank to agree on " +
                 kFieldNames[f] + ", got " + got +
                 " (build every rank's module with the same options and shapes)");
   }
+}
+
+std::array<double, 2> validity_of(const Communicator& comm, const std::string& local_error) {
+  if (local_error.empty()) return {0.0, 0.0};
+  return {1.0, static_cast<double>(comm.rank())};
+}
+
+void check_all_valid(std::string_view op, std::span<const double> summed_validity,
+                     const std::string& local_error) {
+  const double failed = summed_validity[0];
+  if (failed == 0.0) return;
+  if (!local_error.empty()) throw Error(local_error);
+  // One failing rank: the sum of ranks is its rank; more: say how many.
+  const std::string who = failed == 1.0
+                              ? "rank " + std::to_string(static_cast<int64_t>(summed_validity[1])) +
+                                    " rejecting its input (that rank's error says why)"
+                              : std::to_string(static_cast<int64_t>(failed)) +
+                                    " ranks rejecting their input (their errors say why)";
+  throw Error(std::string("[") + std::string(op) + "] expected valid input on every rank, got " +
+              who);
 }
 
 }  // namespace bnorm::dist

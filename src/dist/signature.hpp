@@ -6,6 +6,7 @@
 
 #include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,19 @@ void set_module_fields(Signature& sig, const BatchNormOptions& options, Mode mod
 // ranks' signatures differ. Returns normally on every rank otherwise.
 void agree_or_throw(Communicator& comm, std::string_view op, Signature sig,
                     const std::string& local_error);
+
+// The same check on signatures already gathered: all holds `ranks` blocks of `stride` doubles,
+// each opening with that rank's signature (a signature riding along with the data of a collective
+// whose size the ranks already agreed on).
+void check_gathered(std::string_view op, std::span<const double> all, size_t stride, int ranks,
+                    const std::string& local_error);
+
+// Two doubles to append to an all-reduce so that a rank's failed input stops every rank: this
+// rank's (1, rank) when local_error is set, else (0, 0). After the sum, check_all_valid throws on
+// every rank when any rank failed: that rank its own message, the others one naming it.
+std::array<double, 2> validity_of(const Communicator& comm, const std::string& local_error);
+void check_all_valid(std::string_view op, std::span<const double> summed_validity,
+                     const std::string& local_error);
 
 // Extents of desc where dims[0] may be 0 (a rank with no samples): validated as extents_of.
 Extents shard_extents(const TensorDesc& desc, std::string_view op);

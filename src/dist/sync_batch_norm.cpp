@@ -28,7 +28,7 @@ void SyncBatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std
   saved_mean_.resize(c);
   saved_invstd_.resize(c);
   last_ = Last::kNone;  // until this call succeeds
-  const dist::ModuleCall call{&o, mode};
+  const dist::ModuleCall call{&o, mode, &agreed_};
   dist::forward_train<T>(x, desc, local_.gamma(), local_.beta(), o.eps, y, *comm_, global_moments_,
                          saved_mean_, saved_invstd_, o.backend, o.activation, &call);
   if (mode == Mode::kTrain) {
@@ -58,7 +58,7 @@ void SyncBatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std
   const size_t c = o.affine ? static_cast<size_t>(o.num_features) : 0;
   scratch_dgamma_.resize(c);
   scratch_dbeta_.resize(c);
-  const dist::ModuleCall call{&o, last_mode_};
+  const dist::ModuleCall call{&o, last_mode_, &agreed_};
   dist::backward<T>(x, dy, last_desc_, saved_mean_, saved_invstd_, global_moments_[0].count,
                     local_.gamma(), *comm_, dx, scratch_dgamma_, scratch_dbeta_, o.backend,
                     o.activation, local_.beta(), &call);

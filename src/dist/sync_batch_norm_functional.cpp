@@ -1,7 +1,10 @@
 // Synchronized BatchNorm as stateless calls: local work through the public functional API, the
 // exchange through a Communicator, and the one loop the functional API has no call for (dx from
 // the global sums).
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -33,21 +36,28 @@ std::vector<Moments> local_moments(std::span<const T> x, const TensorDesc& desc,
   return m;
 }
 
-// All-gathers (count, mean, M2) per channel and merges ranks in order 0..K-1, so every rank holds
-// the same bits.
-std::vector<Moments> merge_over_ranks(Communicator& comm, const std::vector<Moments>& local) {
+// All-gathers [signature | (count, mean, M2) per channel] from every rank, checks the signatures
+// agree (the same error on every rank otherwise) and merges ranks in order 0..K-1, so every rank
+// holds the same bits. local: this rank's moments, zeros when local_error is set.
+std::vector<Moments> merge_over_ranks(Communicator& comm, std::string_view op, Signature sig,
+                                      const std::vector<Moments>& local,
+                                      const std::string& local_error) {
   const size_t c = local.size();
-  std::vector<double> mine(3 * c);  // [C][count, mean, M2]
+  sig[kLocalOk] = local_error.empty() ? 1.0 : 0.0;
+  const size_t stride = kFieldCount + 3 * c;
+  std::vector<double> mine(stride);  // [signature][C][count, mean, M2]
+  std::copy(sig.begin(), sig.end(), mine.begin());
   for (size_t i = 0; i < c; ++i) {
-    mine[3 * i] = static_cast<double>(local[i].count);
-    mine[3 * i + 1] = local[i].mean;
-    mine[3 * i + 2] = local[i].m2;
+    mine[kFieldCount + 3 * i] = static_cast<double>(local[i].count);
+    mine[kFieldCount + 3 * i + 1] = local[i].mean;
+    mine[kFieldCount + 3 * i + 2] = local[i].m2;
   }
-  std::vector<double> all(mine.size() * static_cast<size_t>(comm.size()));  // [K][C][3]
+  std::vector<double> all(stride * static_cast<size_t>(comm.size()));  // [K][stride]
   comm.all_gather(mine, all);
+  check_gathered(op, all, stride, comm.size(), local_error);
   std::vector<Moments> global(c);
   for (int r = 0; r < comm.size(); ++r) {
-    const double* p = all.data() + static_cast<size_t>(r) * mine.size();
+    const double* p = all.data() + static_cast<size_t>(r) * stride + kFieldCount;
     for (size_t i = 0; i < c; ++i) {
       const Moments m{static_cast<int64_t>(p[3 * i]), p[3 * i + 1], p[3 * i + 2]};
       global[i] = merge(global[i], m);
@@ -110,9 +120,19 @@ void forward_train(std::span<const T> x, const TensorDesc& desc, std::span<const
   } catch (const Error& err) {
     local_error = err.what();
   }
-  agree_or_throw(comm, op, sig, local_error);
-
-  const std::vector<Moments> global = merge_over_ranks(comm, local_moments(x, desc, e, y, backend));
+  // A module checks its signature in a collective of its own only until the ranks agreed on its
+  // options and C; from then on every rank's moments exchange has the same size, and the
+  // signature travels with the moments (one collective per forward instead of two).
+  if (module == nullptr || !*module->agreed) {
+    agree_or_throw(comm, op, sig, local_error);
+    if (module != nullptr) *module->agreed = true;
+  }
+  const std::vector<Moments> global = merge_over_ranks(
+      comm, op, sig,
+      local_error.empty()
+          ? local_moments(x, desc, e, y, backend)
+          : std::vector<Moments>(static_cast<size_t>(module->options->num_features)),
+      local_error);
   // Every rank has the same global count, so every rank throws here or none does.
   check(global[0].count > 1, op, "expected more than one value per channel in the global batch, ",
         "got ", global[0].count);
@@ -206,23 +226,33 @@ void backward(std::span<const T> x, std::span<const T> dy, const TensorDesc& des
   } catch (const Error& err) {
     local_error = err.what();
   }
-  agree_or_throw(comm, op, sig, local_error);
-
-  const auto c = static_cast<size_t>(e.c);
+  // A module's forward already made the ranks agree on options and C (and the global count comes
+  // from the merged moments): its backward only checks, inside the all-reduce, that every rank's
+  // input was valid. The functional call checks its whole signature first.
+  if (module == nullptr) agree_or_throw(comm, op, sig, local_error);
+  const auto c = static_cast<size_t>(module != nullptr ? module->options->num_features : e.c);
+  const bool valid = local_error.empty();
   std::vector<T> local_dgamma(c, T(0)), local_dbeta(c, T(0));  // this rank's sum dy*xhat, sum dy
-  if (e.n > 0) {
+  if (valid && e.n > 0) {
     batch_norm_backward<T>(x, dy, desc, mean, invstd, gamma, StatsGradient::kThroughBatchStats, {},
                            local_dgamma, local_dbeta, backend, activation, beta);
   }
-  std::vector<double> sums(2 * c);  // [2][C]: sum dy, sum dy * xhat
+  std::vector<double> sums(2 * c + 2);  // [2][C] sum dy, sum dy * xhat; then validity_of
   for (size_t i = 0; i < c; ++i) {
     sums[i] = static_cast<double>(local_dbeta[i]);
     sums[c + i] = static_cast<double>(local_dgamma[i]);
+  }
+  const std::array<double, 2> validity = validity_of(comm, local_error);
+  std::copy(validity.begin(), validity.end(), sums.begin() + static_cast<std::ptrdiff_t>(2 * c));
+  const bool through_stats = module == nullptr || module->options->gradient_through_stats;
+  // Without gradient through the statistics only the validity needs exchanging.
+  comm.all_reduce_sum(through_stats ? std::span<double>(sums)
+                                    : std::span<double>(sums).subspan(2 * c));
+  check_all_valid(op, std::span<const double>(sums).subspan(2 * c), local_error);
+  for (size_t i = 0; i < c; ++i) {
     if (!dgamma.empty()) dgamma[i] = local_dgamma[i];
     if (!dbeta.empty()) dbeta[i] = local_dbeta[i];
   }
-  const bool through_stats = module == nullptr || module->options->gradient_through_stats;
-  if (through_stats) comm.all_reduce_sum(sums);
   if (e.n > 0 && !dx.empty()) {
     dx_from_global_sums<T>(x, dy, e, mean, invstd, gamma, beta, sums,
                            static_cast<double>(global_count), through_stats, activation, dx);

@@ -12,10 +12,15 @@
 
 namespace bnorm::dist {
 
-// What a module call adds: its options (must agree across ranks, and match the input) and mode.
+// What a module call adds: its options (must agree across ranks, and match the input), its mode,
+// and whether the ranks' modules already agreed (options and C, hence every later collective's
+// size). Until they have, a forward checks a signature in a collective of its own and sets
+// *agreed; after that the signature rides along with the moments, and the backward checks only
+// that every rank's input was valid, inside its all-reduce.
 struct ModuleCall {
   const BatchNormOptions* options;
   Mode mode;
+  bool* agreed;
 };
 
 template <typename T>

@@ -98,6 +98,63 @@ TEST(SyncDisagreement, GlobalBatchOfOneValueFailsOnEveryRank) {
       errors, "expected more than one value per channel in the global batch, got 1");
 }
 
+// After the first forward the signature rides along with the moments: a later disagreement
+// (shape, mode) or bad input still stops every rank, with the same messages.
+struct LaterCall {
+  int64_t spatial = 3;
+  Mode mode = Mode::kTrain;
+  size_t x_short = 0;   // elements missing from x
+  size_t dy_short = 0;  // elements missing from dy
+};
+
+void good_step_then(Communicator& comm, const LaterCall& later) {
+  SyncBatchNorm<double> bn({.num_features = 2}, comm);
+  std::vector<double> x(2 * 2 * 4), y(x.size()), dx(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i % 5);
+  const TensorDesc good{{2, 2, 3}, Layout::kChannelsFirst};
+  const std::span<const double> x12(x.data(), 12);
+  bn.forward(x12, good, std::span<double>(y.data(), 12), Mode::kTrain);
+  bn.backward(x12, std::span<const double>(y.data(), 12), std::span<double>(dx.data(), 12));
+  const TensorDesc desc{{2, 2, later.spatial}, Layout::kChannelsFirst};
+  const auto n = static_cast<size_t>(4 * later.spatial);
+  bn.forward(std::span<const double>(x.data(), n - later.x_short), desc,
+             std::span<double>(y.data(), n), later.mode);
+  bn.backward(std::span<const double>(x.data(), n),
+              std::span<const double>(y.data(), n - later.dy_short),
+              std::span<double>(dx.data(), n));
+}
+
+TEST(SyncDisagreement, LaterShapeOrModeStopsEveryRank) {
+  auto errors = run_on_threads(
+      3, [](Communicator& comm) { good_step_then(comm, {.spatial = comm.rank() == 1 ? 4 : 3}); });
+  expect_same_error_everywhere(errors,
+                               "[sync_batch_norm_forward_train] expected every rank to agree on "
+                               "dims[2], got rank 0: 3, rank 1: 4, rank 2: 3");
+  errors = run_on_threads(2, [](Communicator& comm) {
+    good_step_then(comm, {.mode = comm.rank() == 0 ? Mode::kTrain : Mode::kBatchStats});
+  });
+  expect_same_error_everywhere(errors, "expected every rank to agree on mode");
+}
+
+TEST(SyncDisagreement, LaterInvalidInputStopsEveryRank) {
+  for (const bool in_backward : {false, true}) {
+    const auto errors = run_on_threads(3, [&](Communicator& comm) {
+      const size_t missing = comm.rank() == 2 ? 1 : 0;
+      good_step_then(comm,
+                     in_backward ? LaterCall{.dy_short = missing} : LaterCall{.x_short = missing});
+    });
+    const std::string own = in_backward ? "expected dy to hold 12 elements, got 11"
+                                        : "expected x to hold 12 elements, got 11";
+    const std::string op =
+        in_backward ? "[sync_batch_norm_backward]" : "[sync_batch_norm_forward_train]";
+    EXPECT_NE(errors[2].find(own), std::string::npos) << errors[2];
+    for (size_t r : {0u, 1u}) {
+      EXPECT_EQ(errors[r], op + " expected valid input on every rank, got rank 2 rejecting its "
+                                "input (that rank's error says why)");
+    }
+  }
+}
+
 TEST(ThreadCommunicator, DifferentCountsThrowTheSameErrorOnEveryRank) {
   const auto errors = run_on_threads(2, [](Communicator& comm) {
     std::vector<double> v(comm.rank() == 0 ? 3 : 4, 1.0);

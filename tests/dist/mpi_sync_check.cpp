@@ -3,6 +3,8 @@
 //                any mismatch.
 //   mismatch:    the last rank builds its module with one channel more; every rank must throw the
 //                same one-line error (compared across ranks), exit 0 only then.
+//   mismatch-later: one good training step, then the last rank's input has one spatial value
+//                more; the same check (the signature then rides along with the moments).
 //   kill:        ranks train forever; rank 1 sends itself SIGKILL at step 5. The launcher must end
 //                the others (run_mpi.sh checks it does so with a non-zero exit, in time).
 #include <mpi.h>
@@ -14,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,26 +49,43 @@ int equivalence(MpiCommunicator& comm) {
   return total[0] == 0 ? 0 : 1;
 }
 
-int mismatch(MpiCommunicator& comm) {
-  const int64_t c = comm.rank() == comm.size() - 1 ? 5 : 4;
-  std::string error = "(no error)";
-  try {
-    SyncBatchNorm<double> bn({.num_features = c}, comm);
-    std::vector<double> x(static_cast<size_t>(2 * c * 3), 1.0), y(x.size());
-    bn.forward(x, {{2, c, 3}, Layout::kChannelsFirst}, y, Mode::kTrain);
-  } catch (const Error& e) {
-    error = e.what();
-  }
-  constexpr int kMax = 512;  // compare every rank's message through MPI itself
+// Every rank must hold the same one-line error containing needle (compared through MPI itself).
+int same_error_everywhere(MpiCommunicator& comm, const std::string& error,
+                          const std::string& needle) {
+  constexpr int kMax = 512;
   std::vector<char> mine(kMax, 0), all(static_cast<size_t>(kMax * comm.size()));
   std::strncpy(mine.data(), error.c_str(), kMax - 1);
   MPI_Allgather(mine.data(), kMax, MPI_CHAR, all.data(), kMax, MPI_CHAR, MPI_COMM_WORLD);
-  bool ok = error.find("expected every rank to agree on channels") != std::string::npos;
+  bool ok = error.find(needle) != std::string::npos;
   for (int r = 0; r < comm.size(); ++r)
     ok = ok && std::strcmp(all.data() + r * kMax, mine.data()) == 0;
   std::printf("rank %d: %s: %s\n", comm.rank(), ok ? "same error on every rank" : "FAIL",
               error.c_str());
   return ok ? 0 : 1;
+}
+
+int mismatch(MpiCommunicator& comm, bool later) {
+  const bool last = comm.rank() == comm.size() - 1;
+  const int64_t c = !later && last ? 5 : 4;
+  const int64_t spatial = later && last ? 4 : 3;
+  std::string error = "(no error)";
+  try {
+    SyncBatchNorm<double> bn({.num_features = c}, comm);
+    std::vector<double> x(static_cast<size_t>(2 * c * spatial), 1.0), y(x.size());
+    x[0] = 2.0;
+    if (later) {  // a good step first: the module's ranks have agreed
+      const std::span<const double> x3(x.data(), static_cast<size_t>(2 * c * 3));
+      bn.forward(x3, {{2, c, 3}, Layout::kChannelsFirst}, std::span<double>(y.data(), x3.size()),
+                 Mode::kTrain);
+      bn.backward(x3, std::span<const double>(y.data(), x3.size()), {});
+    }
+    bn.forward(x, {{2, c, spatial}, Layout::kChannelsFirst}, y, Mode::kTrain);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  return same_error_everywhere(comm, error,
+                               later ? "expected every rank to agree on dims[2]"
+                                     : "expected every rank to agree on channels");
 }
 
 [[noreturn]] void kill_mid_run(MpiCommunicator& comm) {
@@ -93,9 +113,11 @@ int main(int argc, char** argv) {
   {
     MpiCommunicator comm;
     if (mode == "equivalence") rc = equivalence(comm);
-    if (mode == "mismatch") rc = mismatch(comm);
+    if (mode == "mismatch") rc = mismatch(comm, false);
+    if (mode == "mismatch-later") rc = mismatch(comm, true);
     if (mode == "kill") kill_mid_run(comm);
-    if (rc == 2) std::fprintf(stderr, "usage: mpi_sync_check equivalence|mismatch|kill\n");
+    if (rc == 2)
+      std::fprintf(stderr, "usage: mpi_sync_check equivalence|mismatch|mismatch-later|kill\n");
   }
   MPI_Finalize();
   return rc;

@@ -24,13 +24,21 @@ PARITY_CASES = {
     "nhwc_f32": (torch.float32, (6, 3, 3, 3), True, (2, 4), 0.1),
     "nchw_f64_no_affine": (torch.float64, (4, 3, 2, 3), False, (1, 3), 0.1),
 }
+# The same kind of cases over three ranks (test_torch_sync_three.py).
+THREE_RANK_CASES = {
+    "nc_f64_k3": (torch.float64, (11, 5), False, (4, 4, 3), 0.1),
+    "nc_f32_k3_empty_rank": (torch.float32, (9, 4), False, (5, 0, 4), 0.1),
+    "nchw_f64_k3_one_row": (torch.float64, (6, 3, 4, 5), False, (1, 3, 2), None),
+    "nhwc_f32_k3": (torch.float32, (7, 3, 3, 3), True, (2, 3, 2), 0.1),
+    "nchw_f64_k3_no_affine": (torch.float64, (5, 3, 2, 3), False, (2, 2, 1), 0.1),
+}
 STEPS = 2
 
 
-def case_data(name, step):
+def case_data(name, step, cases=PARITY_CASES):
     """The global batch x (shifted by +3 to expose cancellation) and the loss weights r of one
     step, and the module's initial weight and bias."""
-    dtype, shape, channels_last, _, _ = PARITY_CASES[name]
+    dtype, shape, channels_last, _, _ = cases[name]
     g = torch.Generator().manual_seed(sum(map(ord, name)) * 10 + step)
     x = torch.randn(shape, generator=g, dtype=torch.float64) * 2.0 + 3.0
     r = torch.randn(shape, generator=g, dtype=torch.float64)
@@ -48,18 +56,18 @@ def shard(t, rows, rank):
     return t[start:start + rows[rank]]
 
 
-def run_parity_case(module_class, name, rank):
+def run_parity_case(module_class, name, rank, cases=PARITY_CASES):
     """STEPS training steps of module_class on this rank's shard (rank None: the whole batch):
     y and the gradients of the last step, the running statistics after all of them."""
-    dtype, shape, _, rows, momentum = PARITY_CASES[name]
-    _, _, weight, bias = case_data(name, 0)
+    dtype, shape, _, rows, momentum = cases[name]
+    _, _, weight, bias = case_data(name, 0, cases)
     bn = module_class(shape[1], momentum=momentum, affine="no_affine" not in name, dtype=dtype)
     if bn.affine:
         with torch.no_grad():
             bn.weight.copy_(weight)
             bn.bias.copy_(bias)
     for step in range(STEPS):
-        x, r, _, _ = case_data(name, step)
+        x, r, _, _ = case_data(name, step, cases)
         if rank is not None:
             x, r = shard(x, rows, rank), shard(r, rows, rank)
         x = x.detach().requires_grad_(True)
@@ -73,11 +81,11 @@ def run_parity_case(module_class, name, rank):
             "num_batches_tracked": int(bn.num_batches_tracked)}
 
 
-def _init(rank, world_size, port):
+def _init(rank, world_size, port, timeout_s=30):
     torch.set_num_threads(1)
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world_size, timeout=datetime.timedelta(seconds=30))
+                            world_size=world_size, timeout=datetime.timedelta(seconds=timeout_s))
 
 
 def _mismatch(rank, bnorm_torch):
@@ -111,6 +119,37 @@ def parity_worker(rank, world_size, port, out_dir):
     dist.barrier()
     torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
     dist.destroy_process_group()
+
+
+def three_rank_worker(rank, world_size, port, out_dir):
+    _init(rank, world_size, port)
+    import bnorm.torch as bt
+    results = {name: run_parity_case(bt.SyncBatchNorm, name, rank, THREE_RANK_CASES)
+               for name in THREE_RANK_CASES}
+    torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+KILLED_RANK = 1
+KILL_AT_STEP = 5
+
+
+def kill_worker(rank, world_size, port, out_dir):
+    """Trains a SyncBatchNorm until rank KILLED_RANK sends itself SIGKILL at step KILL_AT_STEP
+    (after writing the time to killed_at); the others must then fail (the group's timeout is
+    10 s) and exit non-zero instead of waiting forever."""
+    _init(rank, world_size, port, timeout_s=10)
+    import signal
+    import bnorm.torch as bt
+    bn = bt.SyncBatchNorm(4, dtype=torch.float64)
+    for step in range(1_000_000):
+        if rank == KILLED_RANK and step == KILL_AT_STEP:
+            with open(os.path.join(out_dir, "killed_at"), "w") as f:
+                f.write(repr(time.time()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        x = torch.randn(6, 4, 3, dtype=torch.float64, requires_grad=True)
+        bn(x).square().sum().backward()
 
 
 def free_port():

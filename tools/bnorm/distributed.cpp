@@ -1,6 +1,8 @@
 // DistributedSession: MPI_Init/MPI_Finalize around a data-parallel run, only under a launcher.
 #include "distributed.hpp"
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -16,7 +18,38 @@
 namespace bnorm::cli {
 namespace {
 
-std::unique_ptr<Communicator> g_world;  // set while a session with K > 1 is alive
+// Forwards to the MPI communicator and counts what this rank sends, for BNORM_COMM_STATS.
+class CountedCommunicator final : public Communicator {
+ public:
+  explicit CountedCommunicator(std::unique_ptr<Communicator> inner) : inner_(std::move(inner)) {}
+  int rank() const override { return inner_->rank(); }
+  int size() const override { return inner_->size(); }
+  void all_reduce_sum(std::span<double> data) override {
+    ++all_reduces_;
+    doubles_ += static_cast<int64_t>(data.size());
+    inner_->all_reduce_sum(data);
+  }
+  void all_gather(std::span<const double> in, std::span<double> out) override {
+    ++all_gathers_;
+    doubles_ += static_cast<int64_t>(in.size());
+    inner_->all_gather(in, out);
+  }
+  // One line on stderr: this rank's collective calls and bytes sent over the run.
+  void print() const {
+    std::fprintf(stderr,
+                 "comm (rank %d of %d): %lld all-reduce calls, %lld all-gather calls, %lld bytes "
+                 "sent\n",
+                 rank(), size(), static_cast<long long>(all_reduces_),
+                 static_cast<long long>(all_gathers_),
+                 static_cast<long long>(doubles_ * static_cast<int64_t>(sizeof(double))));
+  }
+
+ private:
+  std::unique_ptr<Communicator> inner_;
+  int64_t all_reduces_ = 0, all_gathers_ = 0, doubles_ = 0;
+};
+
+std::unique_ptr<CountedCommunicator> g_world;  // set while a session with K > 1 is alive
 
 // Ranks in the job per the launcher (Open MPI, or a PMI launcher such as MPICH's); 1 when none.
 int launcher_size() {
@@ -47,7 +80,7 @@ DistributedSession::DistributedSession([[maybe_unused]] int& argc, [[maybe_unuse
                 " ranks (data-parallel training), got " + argv[1] + ": run it without mpirun");
 #ifdef BNORM_HAVE_MPI
   MPI_Init(&argc, &argv);
-  g_world = std::make_unique<MpiCommunicator>();
+  g_world = std::make_unique<CountedCommunicator>(std::make_unique<MpiCommunicator>());
 #else
   throw Error(
       "[bnorm] expected one process (this bnorm was built without MPI), got a launcher "
@@ -60,6 +93,8 @@ DistributedSession::DistributedSession([[maybe_unused]] int& argc, [[maybe_unuse
 DistributedSession::~DistributedSession() {
 #ifdef BNORM_HAVE_MPI
   if (g_world) {
+    const char* stats = std::getenv("BNORM_COMM_STATS");
+    if (stats != nullptr && std::string(stats) == "1" && g_world->rank() == 0) g_world->print();
     g_world.reset();
     MPI_Finalize();
   }

@@ -1,6 +1,7 @@
 // Data-parallel runs of the command line: started under `mpirun -np K` (K > 1), bnorm joins the
 // MPI job and its subcommands train data-parallel over world(); started any other way, MPI is
-// never initialized and world() is nullptr. Detected from the launcher's environment.
+// never initialized and world() is nullptr. Detected from the launcher's environment. With
+// BNORM_COMM_STATS=1, rank 0 prints its collective calls and bytes sent at the end of the run.
 #pragma once
 
 #include "bnorm/communicator.hpp"
