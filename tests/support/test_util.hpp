@@ -33,7 +33,10 @@ inline size_t numel(const TensorDesc& d) {
 
 inline std::string describe(const TensorDesc& d) {
   std::string s = "[";
-  for (size_t i = 0; i < d.dims.size(); ++i) s += (i ? "x" : "") + std::to_string(d.dims[i]);
+  for (size_t i = 0; i < d.dims.size(); ++i) {
+    if (i) s += 'x';
+    s += std::to_string(d.dims[i]);  // appended apart: GCC 12 warns on "x" + string&& (-Wrestrict)
+  }
   return s + "] " + std::string(to_string(d.layout));
 }
 
