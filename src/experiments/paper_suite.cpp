@@ -19,6 +19,7 @@ struct Entry {
 
 // The MLP experiments use the paper's MNIST (Section 4.1); the conv net uses Fashion-MNIST.
 constexpr Entry kExperiments[] = {
+    {"E1", "mnist", run_e1_seeds},  // first: Figure 1 is the paper's first claim
     {"E2", "mnist", run_e2_lr_sweep},       {"E3", "fashion", run_e3_fig3},
     {"E4", "mnist", run_e4_deep_sigmoid},   {"E5", "mnist", run_e5_init_scale},
     {"E9", "mnist", run_e9_stats_gradient}, {"E11", "mnist", run_e11_population},
