@@ -26,6 +26,125 @@ bool trains(const Curve& curve, double chance, double best) {
          curve.final_acc() >= chance + 0.5 * (best - chance);
 }
 
+double fig1_final_accuracy(const Curve& curve) {
+  size_t first = curve.acc.size() >= Fig1SeedsVerdict::kFinalEvals
+                     ? curve.acc.size() - Fig1SeedsVerdict::kFinalEvals
+                     : 0;
+  while (first < curve.acc.size() && curve.steps[first] <= 0) ++first;  // step 0 is not training
+  if (first == curve.acc.size()) return 0.0;
+  double sum = 0;
+  for (size_t i = first; i < curve.acc.size(); ++i) sum += curve.acc[i];
+  return sum / static_cast<double>(curve.acc.size() - first);
+}
+
+double t_quantile_975(int df) {
+  if (df < 1) throw Error("[t_quantile_975] expected df >= 1, got " + std::to_string(df));
+  static constexpr double kTable[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                      2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                      2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                      2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df <= 30) return kTable[df - 1];
+  // Cornish-Fisher expansion around the normal quantile; within 1e-3 of the exact value here.
+  const double z = 1.959964, d = df;
+  return z + (z * z * z + z) / (4 * d) +
+         (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
+}
+
+bool Fig1SeedsVerdict::levels_ok() const {
+  return std::all_of(levels.begin(), levels.end(), [](const Level& l) { return l.met; });
+}
+
+namespace {
+
+double speedup(int64_t baseline_steps, int64_t model_steps);  // with E3's helpers below
+
+// Pointwise mean of curves with the same steps, step 0 left out.
+Curve trained_mean(const std::vector<Curve>& runs) {
+  Curve mean{.name = runs.front().name};
+  for (size_t i = 0; i < runs.front().steps.size(); ++i) {
+    if (runs.front().steps[i] <= 0) continue;
+    double sum = 0;
+    for (const Curve& r : runs) sum += r.acc[i];
+    mean.steps.push_back(runs.front().steps[i]);
+    mean.acc.push_back(sum / static_cast<double>(runs.size()));
+  }
+  return mean;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+void check_fig1_seeds(const std::vector<Curve>& baseline, const std::vector<Curve>& bn,
+                      const std::vector<double>& drift_baseline,
+                      const std::vector<double>& drift_bn) {
+  const size_t n = baseline.size();
+  if (n == 0 || bn.size() != n || drift_baseline.size() != n || drift_bn.size() != n)
+    throw Error(
+        "[judge_fig1_seeds] expected one curve and one drift per seed for both networks, "
+        "got " +
+        std::to_string(n) + " baseline and " + std::to_string(bn.size()) + " BN curves, " +
+        std::to_string(drift_baseline.size()) + " and " + std::to_string(drift_bn.size()) +
+        " drifts");
+  for (const std::vector<Curve>* runs : {&baseline, &bn})
+    for (const Curve& c : *runs)
+      if (c.steps != baseline.front().steps || c.acc.size() != c.steps.size())
+        throw Error(
+            "[judge_fig1_seeds] expected every curve to have the same evaluation steps, "
+            "got " +
+            std::to_string(c.steps.size()) + " steps against " +
+            std::to_string(baseline.front().steps.size()));
+}
+
+}  // namespace
+
+Fig1SeedsVerdict judge_fig1_seeds(const std::vector<Curve>& baseline, const std::vector<Curve>& bn,
+                                  const std::vector<double>& drift_baseline,
+                                  const std::vector<double>& drift_bn) {
+  check_fig1_seeds(baseline, bn, drift_baseline, drift_bn);
+  const Curve mean_base = trained_mean(baseline), mean_bn = trained_mean(bn);
+  if (mean_base.steps.empty())
+    throw Error("[judge_fig1_seeds] expected evaluations after step 0, got none");
+  Fig1SeedsVerdict v;
+  for (double level : Fig1SeedsVerdict::kLevels) {
+    Fig1SeedsVerdict::Level l{.level = level,
+                              .baseline_steps = steps_to_reach(mean_base, level),
+                              .bn_steps = steps_to_reach(mean_bn, level)};
+    l.speedup = speedup(l.baseline_steps, l.bn_steps);
+    l.met = l.baseline_steps < 0 || l.speedup >= Fig1SeedsVerdict::kMinSpeedup;
+    v.levels.push_back(l);
+  }
+  size_t at_or_above = 0;
+  for (size_t i = 0; i < mean_base.acc.size(); ++i)
+    if (mean_bn.acc[i] >= mean_base.acc[i]) ++at_or_above;
+  v.frac_evals_bn_at_or_above =
+      static_cast<double>(at_or_above) / static_cast<double>(mean_base.acc.size());
+  std::vector<double> final_base, final_bn;
+  for (size_t k = 0; k < baseline.size(); ++k) {
+    final_base.push_back(fig1_final_accuracy(baseline[k]));
+    final_bn.push_back(fig1_final_accuracy(bn[k]));
+    v.final_diff_pp.push_back(100.0 * (final_bn.back() - final_base.back()));
+  }
+  v.final_baseline = mean_of(final_base);
+  v.final_bn = mean_of(final_bn);
+  v.final_gain_pp = mean_of(v.final_diff_pp);
+  const size_t n = v.final_diff_pp.size();
+  if (n > 1) {
+    double ss = 0;
+    for (double d : v.final_diff_pp) ss += (d - v.final_gain_pp) * (d - v.final_gain_pp);
+    const double half = t_quantile_975(static_cast<int>(n) - 1) *
+                        std::sqrt(ss / static_cast<double>(n - 1)) / std::sqrt(double(n));
+    v.ci_low_pp = v.final_gain_pp - half;
+    v.ci_high_pp = v.final_gain_pp + half;
+  }
+  v.drift_baseline = mean_of(drift_baseline);
+  v.drift_bn = mean_of(drift_bn);
+  v.drift_ratio = v.drift_baseline > 0 ? v.drift_bn / v.drift_baseline : INFINITY;
+  return v;
+}
+
 namespace {
 
 size_t argmax_final(const std::vector<Curve>& curves) {

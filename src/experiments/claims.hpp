@@ -38,6 +38,46 @@ int64_t steps_to_reach(const Curve& curve, double target);
 // from chance to `best` (its best accuracy over the sweep).
 bool trains(const Curve& curve, double chance, double best);
 
+// E1, Figure 1 over seeds (PAPER.md, rules fixed before any run): the seed-mean test-accuracy
+// curves of the baseline and BN (same evaluation steps), the per-seed curves for the final
+// accuracies, and each seed's median-input drift (median_drift). Step 0 counts in no measure.
+struct Fig1SeedsVerdict {
+  struct Level {
+    double level = 0;
+    int64_t baseline_steps = -1, bn_steps = -1;  // first step the mean curve reaches it; -1: never
+    double speedup = 0;                          // baseline_steps / bn_steps (0: BN never)
+    bool met = false;  // baseline reaches it: BN >= 2x sooner; only BN: met; neither: not tested
+  };
+  std::vector<Level> levels;                 // kLevels, in order
+  double frac_evals_bn_at_or_above = 0;      // of the mean curves
+  double final_bn = 0, final_baseline = 0;   // mean over seeds of each seed's final accuracy
+  std::vector<double> final_diff_pp;         // per seed: BN - baseline, in pp
+  double final_gain_pp = 0;                  // their mean
+  double ci_low_pp = NAN, ci_high_pp = NAN;  // 95% t-interval of the mean (NaN with one seed)
+  double drift_bn = 0, drift_baseline = 0;   // means over seeds
+  double drift_ratio = 0;                    // drift_bn / drift_baseline
+
+  static constexpr double kLevels[] = {0.90, 0.92, 0.93};
+  static constexpr double kMinSpeedup = 2.0, kMinFracAtOrAbove = 0.90, kMinFinalGainPp = 0.3,
+                          kMaxDriftRatio = 0.5;
+  static constexpr int kFinalEvals = 10;  // "final accuracy": the mean of the last 10 evaluations
+
+  bool levels_ok() const;
+  bool ahead_ok() const { return frac_evals_bn_at_or_above >= kMinFracAtOrAbove; }
+  bool final_ok() const { return final_gain_pp >= kMinFinalGainPp; }
+  bool drift_ok() const { return drift_ratio <= kMaxDriftRatio; }
+  bool reproduced() const { return levels_ok() && ahead_ok() && final_ok() && drift_ok(); }
+};
+// A curve's final accuracy for E1: the mean of its last kFinalEvals evaluations after step 0.
+double fig1_final_accuracy(const Curve& curve);
+// Two-sided 95% quantile of Student's t with df degrees of freedom (df >= 1).
+double t_quantile_975(int df);
+// baseline[k] and bn[k] ran with seed k + 1; every curve has the same steps. Throws bnorm::Error
+// on mismatched sizes or steps.
+Fig1SeedsVerdict judge_fig1_seeds(const std::vector<Curve>& baseline, const std::vector<Curve>& bn,
+                                  const std::vector<double>& drift_baseline,
+                                  const std::vector<double>& drift_bn);
+
 // E2, learning-rate sweep of one architecture with and without BN: curves[i] ran at lrs[i].
 struct LrSweepVerdict {
   double best_lr_baseline = 0, best_lr_bn = 0;                  // argmax of final accuracy

@@ -57,14 +57,6 @@ void validate(const Fig1Settings& s, const Fig1Plan& plan, const data::Dataset& 
             "learning rates must be positive, got " + std::to_string(lr));
 }
 
-// One network's record over training: one entry per evaluation.
-struct Track {
-  std::vector<int64_t> steps;
-  std::vector<double> accuracy, loss;
-  std::vector<Percentiles> input;
-  int64_t diverged_at = -1;  // first step whose training loss was not finite
-};
-
 Percentiles probe_percentiles(nn::Mlp& mlp, int64_t unit, std::span<const float> probe) {
   const std::vector<float> v =
       nn::collect_unit(mlp.net(), mlp.pre_activation_index(kHiddenLayers - 1), unit, probe,
@@ -72,9 +64,11 @@ Percentiles probe_percentiles(nn::Mlp& mlp, int64_t unit, std::span<const float>
   return percentiles_15_50_85(std::vector<double>(v.begin(), v.end()));
 }
 
-Track train_one(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool with_bn,
-                const data::Dataset& train, const data::Dataset& test, std::span<const float> probe,
-                bool interactive) {
+}  // namespace
+
+Fig1Track train_fig1_network(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool with_bn,
+                             const data::Dataset& train, const data::Dataset& test,
+                             std::span<const float> probe, bool interactive) {
   nn::set_num_threads(s.threads);  // per thread: OpenMP's thread count is a per-thread setting
   std::vector<int64_t> sizes{train.features};
   for (int64_t i = 0; i < kHiddenLayers; ++i) sizes.push_back(kHidden);
@@ -87,8 +81,10 @@ Track train_one(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool wit
   optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(lr),
                                    {.eval_batch = kEvalBatch, .comm = plan.comm});
   const bool show_progress = plan.show_progress && (plan.comm == nullptr || plan.comm->rank() == 0);
-  char label[64];
-  std::snprintf(label, sizeof label, "%s lr %g", with_bn ? "BN      " : "baseline", lr);
+  char label[96];
+  std::snprintf(label, sizeof label, "%s lr %g momentum %g seed %llu",
+                with_bn ? "BN      " : "baseline", lr, s.momentum,
+                static_cast<unsigned long long>(s.seed));
   // The same seed gives both networks the same batches in the same order; a diverged network
   // keeps the evaluation steps so that the two tracks line up point by point.
   const TrainingLoop loop{.steps = s.steps,
@@ -99,7 +95,7 @@ Track train_one(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool wit
                           .show_progress = show_progress,
                           .label = label,
                           .plain_progress = !interactive};
-  Track t;
+  Fig1Track t;
   t.diverged_at = run_training_loop(trainer, train, loop, [&](const EvalPoint& at) {
     t.steps.push_back(at.step);
     if (at.diverged) {  // a diverged network is recorded at chance-or-worse, not evaluated
@@ -116,6 +112,8 @@ Track train_one(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool wit
   return t;
 }
 
+namespace {
+
 // Rank 0's value on every rank. The baseline has no BatchNorm, so its ranks agree anyway; this
 // keeps them in step when they might not (rounding in the sums), as the next network's
 // collectives depend on it.
@@ -126,7 +124,7 @@ size_t rank0_choice(Communicator& comm, size_t value) {
 }
 
 // "Best" for the baseline: its final test accuracy (the paper's Figure 1 ends at 50k steps).
-double final_accuracy(const Track& t) { return t.accuracy.back(); }
+double final_accuracy(const Fig1Track& t) { return t.accuracy.back(); }
 
 }  // namespace
 
@@ -149,12 +147,13 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
   const int jobs = plan.comm != nullptr ? 1 : plan.jobs;
   const bool bn_everywhere = jobs > 1 && n > 1;
   const bool interactive = jobs <= 1;  // concurrent bars would overwrite each other
-  std::vector<Track> baselines(n);
-  std::vector<std::optional<Track>> bns(n);
+  std::vector<Fig1Track> baselines(n);
+  std::vector<std::optional<Fig1Track>> bns(n);
   run_tasks(bn_everywhere ? 2 * n : n, jobs, [&](size_t task) {
     const size_t i = task % n;
     const bool with_bn = task >= n;
-    Track t = train_one(s, plan, plan.lr_candidates[i], with_bn, train, test, probe, interactive);
+    Fig1Track t = train_fig1_network(s, plan, plan.lr_candidates[i], with_bn, train, test, probe,
+                                     interactive);
     if (with_bn) {
       bns[i] = std::move(t);
     } else {
@@ -167,7 +166,8 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
   if (plan.comm != nullptr) best = rank0_choice(*plan.comm, best);
   s.lr = plan.lr_candidates[best];
   // Phase 2: BN at the chosen rate, unless phase 1 trained it already.
-  if (!bns[best]) bns[best] = train_one(s, plan, s.lr, true, train, test, probe, interactive);
+  if (!bns[best])
+    bns[best] = train_fig1_network(s, plan, s.lr, true, train, test, probe, interactive);
   s.lr_sweep.clear();
   for (size_t i = 0; i < n; ++i) {
     s.lr_sweep.push_back({.lr = plan.lr_candidates[i],
@@ -175,8 +175,8 @@ Fig1Run run_fig1(Fig1Settings s, const Fig1Plan& plan, data::Dataset train, data
                           .diverged_at = baselines[i].diverged_at,
                           .final_acc_bn = bns[i] ? final_accuracy(*bns[i]) : -1.0});
   }
-  const Track& base = baselines[best];
-  const Track& bn = *bns[best];
+  const Fig1Track& base = baselines[best];
+  const Fig1Track& bn = *bns[best];
 
   Fig1Run run{.settings = s};
   for (size_t i = 0; i < base.steps.size(); ++i) {

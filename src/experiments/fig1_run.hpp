@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "bnorm/communicator.hpp"
@@ -31,6 +32,23 @@ struct Fig1Plan {
   // each rank's own shard (per-rank running statistics; rank 0's choose the learning rate).
   bool sync_bn = true;
 };
+
+// One network's record over training: one entry per evaluation (step 0 included).
+struct Fig1Track {
+  std::vector<int64_t> steps;
+  std::vector<double> accuracy, loss;  // a diverged network: accuracy 0 and loss NaN from then on
+  std::vector<Percentiles> input;      // the probed unit's sigmoid input over the probe set
+  int64_t diverged_at = -1;            // first step whose training loss was not finite
+};
+
+// Trains one network of Figure 1 (with or without BN) at this lr with settings.seed's
+// initialization and batch order, on settings.threads threads. The data is used as given (no
+// binarization here); probe holds the images the probed unit is followed on. `interactive`: a
+// redrawn progress bar, else plain lines (concurrent trainings share stderr). bnorm paper E1
+// trains its seeds with it; the settings are validated by the caller.
+Fig1Track train_fig1_network(const Fig1Settings& s, const Fig1Plan& plan, double lr, bool with_bn,
+                             const data::Dataset& train, const data::Dataset& test,
+                             std::span<const float> probe, bool interactive);
 
 // Trains and judges. train and test must hold the same number of features (784 for the paper's
 // network); settings.binarize is applied here, to the training batches, the probe set and the

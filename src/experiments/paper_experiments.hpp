@@ -13,6 +13,10 @@
 
 namespace bnorm::experiments {
 
+// E1: Figure 1 over seeds: plain SGD (the verdict) and momentum 0.9, each at the baseline's best
+// rate, seeds 1-5 (paper_e1_seeds.cpp).
+ExperimentResult run_e1_seeds(const PaperSettings& s, const data::Dataset& train,
+                              const data::Dataset& test);
 // E2: learning-rate sweep of the 784-100-100-100-10 MLP, sigmoid and ReLU, with and without BN.
 ExperimentResult run_e2_lr_sweep(const PaperSettings& s, const data::Dataset& train,
                                  const data::Dataset& test);
@@ -58,7 +62,7 @@ ExperimentResult run_e6_renorm_cnn(const PaperSettings& s, const data::Dataset& 
                                    const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
-std::vector<std::string_view> paper_experiment_ids();  // E2, E3, E4, E5, E9b, E11, ...
+std::vector<std::string_view> paper_experiment_ids();  // E1, E2, E3, ... E12, in suite order
 // Older ids still accepted, each run as its new id: E9 (now E9b).
 std::vector<std::string_view> paper_experiment_aliases();
 std::string_view paper_dataset(std::string_view id);  // "mnist" or "fashion"

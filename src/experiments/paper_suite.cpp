@@ -20,6 +20,7 @@ struct Entry {
 
 // The MLP experiments use the paper's MNIST (Section 4.1); the conv net uses Fashion-MNIST.
 constexpr Entry kExperiments[] = {
+    {"E1", "mnist", run_e1_seeds},
     {"E2", "mnist", run_e2_lr_sweep},
     {"E3", "fashion", run_e3_fig3},
     {"E4", "mnist", run_e4_deep_sigmoid},
