@@ -1,4 +1,4 @@
-// `bnorm paper <id>`: the paper's claims E2, E3, E4, E5, E9, E11 (or `all`) measured on real data;
+// `bnorm paper <id>`: the paper's claims E1-E12 (or `all`) measured on real data;
 // writes one CSV per experiment, report.html and summary.json into --out and prints each verdict.
 #include <algorithm>
 #include <cstdio>
@@ -83,7 +83,7 @@ void add_paper_command(CLI::App& app, bool run_it) {
   }
   for (std::string_view id : experiments::paper_experiment_aliases()) valid.emplace_back(id);
   CLI::App* cmd = app.add_subcommand(
-      "paper", "The paper's claims measured (PAPER.md experiments E2, E3, E4, E5, E9, E11)");
+      "paper", "The paper's claims measured (PAPER.md experiments E1-E12; see the id list)");
   cmd->add_option("id", args->id, "experiment: " + listed)
       ->required()
       ->check(CLI::IsMember(valid, CLI::ignore_case));
@@ -94,8 +94,8 @@ void add_paper_command(CLI::App& app, bool run_it) {
   add_int_option(cmd, "--threads", s.threads, 1, max_threads(),
                  "threads (OpenMP and OpenBLAS; at most 4 per core)");
   add_int_option(cmd, "--jobs", args->jobs, 1, max_threads(),
-                 "E3: trainings run at once, each on --threads threads (default: cores / "
-                 "threads); the numbers do not depend on it")
+                 "trainings run at once where an experiment has several (E1, E3, E6, E8, E12), each "
+                 "on --threads threads (default: cores / threads); the numbers do not depend on it")
       ->default_str("");
   cmd->add_option_function<std::string>(
       "--lr",
