@@ -279,6 +279,8 @@ struct SmoothnessVerdict {
   static constexpr double kMaxRatio = 0.5;
   bool reproduced() const {
     return loss_range_ratio() <= kMaxRatio && grad_change_ratio() <= kMaxRatio;
+  }
+};
 
 // E6, Batch Renormalization (Ioffe 2017) against BN on one network: the seed-mean final test
 // accuracy of Batch Renorm minus BN's, in pp, under three batch conditions.
