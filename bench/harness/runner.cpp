@@ -140,6 +140,73 @@ std::optional<double> float32_median(const std::vector<CaseResult>& done, const 
   return std::nullopt;
 }
 
+// Every contender on one problem: checked against the reference, then timed rep by rep for each
+// thread count and cache state; one CaseResult per (threads, cache) goes into report.
+void run_problem(const Problem& problem, const BenchOptions& o,
+                 const std::vector<std::unique_ptr<Contender>>& contenders, BenchReport& report,
+                 std::ostream* log) {
+  std::vector<Entry> entries;
+  for (const auto& c : contenders) {
+    entries.push_back({.contender = c.get(), .status = "missing"});
+  }
+
+  for (int threads : o.threads) {
+    // bnorm's and oneDNN's OpenMP pools. Set before prepare: oneDNN may size its parallel
+    // regions when the primitive is created.
+    omp_set_num_threads(threads);
+    for (Entry& e : entries) {
+      Contender& c = *e.contender;
+      if (!c.missing_reason().empty()) continue;
+      e.status = "ok";
+      try {
+        c.set_threads(threads);
+        e.prepared = c.prepare(problem);
+        if (!e.prepared) {
+          e.status = "n/a";
+          continue;
+        }
+        e.anchor = c.same_memory_layout();
+        e.kernel = c.kernel_name();
+        const std::string bad =
+            compare_outputs(c.check(), problem.reference, output_tolerance(problem.dtype));
+        if (!bad.empty()) e.status = "wrong: " + bad;
+      } catch (const std::exception& ex) {
+        e.status = std::string("error: ") + ex.what();
+      }
+      if (log && e.status != "ok" && e.status != "n/a") {
+        *log << fmt::format("  {} at {} thread(s): {}\n", c.name(), threads, e.status);
+      }
+    }
+    for (bool cold : o.cold) {
+      for (Entry& e : entries) e.samples.clear();
+      int last_process = -1;
+      for (int rep = 0; rep < o.reps; ++rep) {
+        for (size_t k = 0; k < entries.size(); ++k) {
+          Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
+          if (e.status != "ok") continue;
+          try {
+            settle_if_switching(last_process, e.contender->process());
+            // Hot means the state of a call repeated in a loop: the call just before leaves
+            // the data, the code and the branch history in place. Without it, every timed
+            // call follows another process and a pause, and a microsecond-sized call is
+            // timed with cold instruction caches (23 us instead of 3 for 60x100).
+            if (!cold) e.contender->run_us(false);
+            e.samples.push_back(e.contender->run_us(cold));
+          } catch (const std::exception& ex) {
+            e.status = std::string("error: ") + ex.what();
+          }
+        }
+      }
+      CaseResult r = summarize_case(problem, threads, cold, entries, report.stream);
+      if (problem.dtype == DType::kBfloat16) r.bnorm_f32_us = float32_median(report.cases, r);
+      report.cases.push_back(std::move(r));
+    }
+  }
+  for (const auto& c : contenders) {
+    if (c->missing_reason().empty()) c->release();
+  }
+}
+
 }  // namespace
 
 double stream_scale_gbs(const std::vector<StreamResult>& stream, int threads) {
@@ -184,67 +251,7 @@ BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
                                 layout_name(layout), to_string(op), to_string(dtype));
             log->flush();
           }
-          const Problem problem = make_problem(shape, layout, op, 42, dtype);
-          std::vector<Entry> entries;
-          for (const auto& c : contenders) {
-            entries.push_back({.contender = c.get(), .status = "missing"});
-          }
-
-          for (int threads : o.threads) {
-            // bnorm's and oneDNN's OpenMP pools. Set before prepare: oneDNN may size its parallel
-            // regions when the primitive is created.
-            omp_set_num_threads(threads);
-            for (Entry& e : entries) {
-              Contender& c = *e.contender;
-              if (!c.missing_reason().empty()) continue;
-              e.status = "ok";
-              try {
-                c.set_threads(threads);
-                e.prepared = c.prepare(problem);
-                if (!e.prepared) {
-                  e.status = "n/a";
-                  continue;
-                }
-                e.anchor = c.same_memory_layout();
-                e.kernel = c.kernel_name();
-                const std::string bad =
-                    compare_outputs(c.check(), problem.reference, output_tolerance(dtype));
-                if (!bad.empty()) e.status = "wrong: " + bad;
-              } catch (const std::exception& ex) {
-                e.status = std::string("error: ") + ex.what();
-              }
-              if (log && e.status != "ok" && e.status != "n/a") {
-                *log << fmt::format("  {} at {} thread(s): {}\n", c.name(), threads, e.status);
-              }
-            }
-            for (bool cold : o.cold) {
-              for (Entry& e : entries) e.samples.clear();
-              int last_process = -1;
-              for (int rep = 0; rep < o.reps; ++rep) {
-                for (size_t k = 0; k < entries.size(); ++k) {
-                  Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
-                  if (e.status != "ok") continue;
-                  try {
-                    settle_if_switching(last_process, e.contender->process());
-                    // Hot means the state of a call repeated in a loop: the call just before leaves
-                    // the data, the code and the branch history in place. Without it, every timed
-                    // call follows another process and a pause, and a microsecond-sized call is
-                    // timed with cold instruction caches (23 us instead of 3 for 60x100).
-                    if (!cold) e.contender->run_us(false);
-                    e.samples.push_back(e.contender->run_us(cold));
-                  } catch (const std::exception& ex) {
-                    e.status = std::string("error: ") + ex.what();
-                  }
-                }
-              }
-              CaseResult r = summarize_case(problem, threads, cold, entries, report.stream);
-              if (dtype == DType::kBfloat16) r.bnorm_f32_us = float32_median(report.cases, r);
-              report.cases.push_back(std::move(r));
-            }
-          }
-          for (const auto& c : contenders) {
-            if (c->missing_reason().empty()) c->release();
-          }
+          run_problem(make_problem(shape, layout, op, 42, dtype), o, contenders, report, log);
         }
       }
     }

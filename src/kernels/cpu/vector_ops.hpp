@@ -83,12 +83,15 @@ inline Bf16Vector to_bf16(Simd<float>::V v) {
 #if defined(__AVX512BF16__) && BNORM_CPU_VECTOR_BYTES == 64
   return reinterpret_cast<Bf16Vector>(_mm512_cvtneps_pbh(v));
 #elif defined(__AVX512F__) && BNORM_CPU_VECTOR_BYTES == 64
-  const __m512i u = _mm512_castps_si512(v), high = _mm512_srli_epi32(u, 16);
+  // Zero-masked forms with every lane kept (the same instructions): the plain ones start from an
+  // "undefined" vector that -Wmaybe-uninitialized reports (as in channel_math.hpp).
+  const __m512i u = _mm512_castps_si512(v), high = _mm512_maskz_srli_epi32(0xffff, u, 16);
   const __m512i lsb = _mm512_and_si512(high, _mm512_set1_epi32(1));
   __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb);
-  r = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_srli_epi32(r, 16),
+  r = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q),
+                              _mm512_maskz_srli_epi32(0xffff, r, 16),
                               _mm512_or_si512(high, _mm512_set1_epi32(0x40)));
-  return reinterpret_cast<Bf16Vector>(_mm512_cvtepi32_epi16(r));
+  return reinterpret_cast<Bf16Vector>(_mm512_maskz_cvtepi32_epi16(0xffff, r));
 #elif defined(__AVX2__) && BNORM_CPU_VECTOR_BYTES == 32
   const __m256i u = _mm256_castps_si256(v), high = _mm256_srli_epi32(u, 16);
   const __m256i lsb = _mm256_and_si256(high, _mm256_set1_epi32(1));
@@ -110,8 +113,9 @@ inline Bf16Vector to_bf16(Simd<float>::V v) {
 template <typename V>
 inline V load(const bfloat16* p) {
 #if defined(__AVX512F__) && BNORM_CPU_VECTOR_BYTES == 64
-  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return reinterpret_cast<V>(_mm512_slli_epi32(w, 16));
+  const __m512i w =
+      _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return reinterpret_cast<V>(_mm512_maskz_slli_epi32(0xffff, w, 16));
 #elif defined(__AVX2__) && BNORM_CPU_VECTOR_BYTES == 32
   const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return reinterpret_cast<V>(_mm256_slli_epi32(w, 16));
@@ -140,7 +144,9 @@ template <typename T>
 inline T stored(compute_t<T> v) {
   if constexpr (std::is_same_v<T, bfloat16>) {
 #if defined(__AVX512BF16__) && BNORM_CPU_VECTOR_BYTES == 64
-    return bfloat16::from_bits(_mm_cvtness_sbh(v));
+    // vcvtneps2bf16 on one lane (the zero-masked form, for the reason above).
+    const __m128i r = reinterpret_cast<__m128i>(_mm_maskz_cvtneps_pbh(0x1, _mm_set_ss(v)));
+    return bfloat16::from_bits(static_cast<uint16_t>(_mm_extract_epi16(r, 0)));
 #else
     return bfloat16(v);
 #endif
