@@ -1,4 +1,5 @@
-// The BatchNorm module: parameters, running statistics and modes on top of the functional API.
+// The BatchNorm module: parameters, running statistics and modes on top of the functional API, for
+// float, double and bfloat16 data (bfloat16 with float32 parameters and statistics).
 #include "bnorm/batch_norm.hpp"
 
 #include <cmath>
@@ -34,7 +35,7 @@ void check_all_finite(std::span<const T> x, const Extents& e) {
   for (int64_t c = 0; c < e.c; ++c) {
     for (int64_t n = 0; n < e.n; ++n) {
       for (int64_t s = 0; s < e.s; ++s) {
-        const T v = x[static_cast<size_t>(e.offset(n, c, s))];
+        const auto v = static_cast<double>(x[static_cast<size_t>(e.offset(n, c, s))]);
         check(std::isfinite(v), "BatchNorm", "expected finite input (check_finite is on), got ", v,
               " in channel ", c, " at sample ", n, ", spatial position ", s);
       }
@@ -54,10 +55,10 @@ template <typename T>
 BatchNorm<T>::BatchNorm(const BatchNormOptions& options) : options_(options) {
   constexpr std::string_view op = "BatchNorm";
   check(options.num_features > 0, op, "expected num_features > 0, got ", options.num_features);
-  // eps below T's smallest normal underflows in T, and 1/sqrt(eps) of a constant channel overflows.
-  check(std::isfinite(options.eps) && options.eps >= std::numeric_limits<T>::min() &&
-            options.eps <= std::numeric_limits<T>::max(),
-        op, "expected eps > 0 and at least ", std::numeric_limits<T>::min(),
+  // eps below Param's smallest normal underflows, and 1/sqrt(eps) of a constant channel overflows.
+  check(std::isfinite(options.eps) && options.eps >= std::numeric_limits<Param>::min() &&
+            options.eps <= std::numeric_limits<Param>::max(),
+        op, "expected eps > 0 and at least ", std::numeric_limits<Param>::min(),
         " (the smallest normal number of the data type), got ", options.eps);
   if (options.momentum) {
     check(*options.momentum >= 0.0 && *options.momentum <= 1.0, op,
@@ -66,10 +67,10 @@ BatchNorm<T>::BatchNorm(const BatchNormOptions& options) : options_(options) {
   }
   const auto c = static_cast<size_t>(options.num_features);
   if (options.affine) {
-    gamma_.assign(c, T(1));
-    beta_.assign(c, T(0));
-    grad_gamma_.assign(c, T(0));
-    grad_beta_.assign(c, T(0));
+    gamma_.assign(c, Param(1));
+    beta_.assign(c, Param(0));
+    grad_gamma_.assign(c, Param(0));
+    grad_beta_.assign(c, Param(0));
     scratch_dgamma_.resize(c);
     scratch_dbeta_.resize(c);
   }
@@ -79,15 +80,15 @@ BatchNorm<T>::BatchNorm(const BatchNormOptions& options) : options_(options) {
 template <typename T>
 void BatchNorm<T>::reset_running_stats() {
   const auto c = static_cast<size_t>(options_.num_features);
-  running_mean_.assign(c, T(0));
-  running_var_.assign(c, T(1));
+  running_mean_.assign(c, Param(0));
+  running_var_.assign(c, Param(1));
   num_batches_tracked_ = 0;
 }
 
 template <typename T>
 void BatchNorm<T>::zero_grad() {
-  std::fill(grad_gamma_.begin(), grad_gamma_.end(), T(0));
-  std::fill(grad_beta_.begin(), grad_beta_.end(), T(0));
+  std::fill(grad_gamma_.begin(), grad_gamma_.end(), Param(0));
+  std::fill(grad_beta_.begin(), grad_beta_.end(), Param(0));
 }
 
 template <typename T>
@@ -159,7 +160,7 @@ void BatchNorm<T>::update_running_stats() {
   ++num_batches_tracked_;
   const double f =
       options_.momentum ? *options_.momentum : 1.0 / static_cast<double>(num_batches_tracked_);
-  bnorm::update_running_stats<T>(batch_moments_, f, running_mean_, running_var_);
+  bnorm::update_running_stats<Param>(batch_moments_, f, running_mean_, running_var_);
 }
 
 template <typename T>
@@ -171,12 +172,12 @@ void BatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::sp
         " elements), got another buffer or size; call forward() on this x first");
   const bool through = uses_batch_stats(last_mode_) && options_.gradient_through_stats;
   const bool wants_param_grads = options_.affine && last_mode_ != Mode::kFrozen;
-  batch_norm_backward<T>(
+  detail::backward_checked<T>(
       x, dy, last_desc_, saved_mean_, saved_invstd_, gamma_,
       through ? StatsGradient::kThroughBatchStats : StatsGradient::kStatsAsConstants, dx,
-      wants_param_grads ? std::span<T>(scratch_dgamma_) : std::span<T>(),
-      wants_param_grads ? std::span<T>(scratch_dbeta_) : std::span<T>(), options_.backend,
-      options_.activation, std::span<const T>(beta_));
+      wants_param_grads ? std::span<Param>(scratch_dgamma_) : std::span<Param>(),
+      wants_param_grads ? std::span<Param>(scratch_dbeta_) : std::span<Param>(), options_.backend,
+      options_.activation, std::span<const Param>(beta_));
   if (!wants_param_grads) return;
   for (size_t i = 0; i < grad_gamma_.size(); ++i) {
     grad_gamma_[i] += scratch_dgamma_[i];
@@ -188,7 +189,7 @@ template <typename T>
 AffineMap BatchNorm<T>::inference_affine() const {
   check(options_.track_running_stats, "BatchNorm::inference_affine",
         "expected running statistics, got a module built with track_running_stats = false");
-  return bnorm::inference_affine<T>(running_mean_, running_var_, gamma_, beta_, options_.eps);
+  return bnorm::inference_affine<Param>(running_mean_, running_var_, gamma_, beta_, options_.eps);
 }
 
 template <typename T>
@@ -212,13 +213,14 @@ int64_t BatchNorm<T>::end_population_estimate() {
         "none; running statistics are unchanged");
   const double b = static_cast<double>(population_batches_);
   for (size_t i = 0; i < running_mean_.size(); ++i) {
-    running_mean_[i] = static_cast<T>(population_mean_sum_[i] / b);
-    running_var_[i] = static_cast<T>(population_var_sum_[i] / b);
+    running_mean_[i] = static_cast<Param>(population_mean_sum_[i] / b);
+    running_var_[i] = static_cast<Param>(population_var_sum_[i] / b);
   }
   return population_batches_;
 }
 
 template class BatchNorm<float>;
 template class BatchNorm<double>;
+template class BatchNorm<bfloat16>;
 
 }  // namespace bnorm

@@ -1,6 +1,7 @@
 // The stateless BatchNorm API: argument checks, conversion of per-channel arrays to float64, and
 // the choice of a kernel implementation from the ordered list of src/kernels by the caller's
-// Backend. Everything a user can get wrong is caught here, so kernels can assume valid input.
+// Backend. Everything a user can get wrong is caught here, so kernels can assume valid input. One
+// template per operation serves float, double and bfloat16 data (with parameter_t<T> arrays).
 #include "bnorm/functional.hpp"
 
 #include <algorithm>
@@ -120,11 +121,14 @@ AffineMap inference_affine(std::span<const T> mean, std::span<const T> var,
   return map;
 }
 
+namespace {
+
 template <typename T>
-void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
-                              std::span<const T> gamma, std::span<const T> beta, double eps,
-                              std::span<T> y, std::span<Moments> batch_moments, Backend backend,
-                              Activation activation, std::span<double> save_invstd) {
+void forward_train_checked(std::span<const T> x, const TensorDesc& desc,
+                           std::span<const parameter_t<T>> gamma,
+                           std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
+                           std::span<Moments> batch_moments, Backend backend, Activation activation,
+                           std::span<double> save_invstd) {
   constexpr std::string_view op = "batch_norm_forward_train";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -133,9 +137,30 @@ void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
                                  save_invstd);
 }
 
+}  // namespace
+
 template <typename T>
-void detail::forward_train_sized(std::span<const T> x, const Extents& e, std::span<const T> gamma,
-                                 std::span<const T> beta, double eps, std::span<T> y,
+void batch_norm_forward_train(std::span<const T> x, const TensorDesc& desc,
+                              std::span<const T> gamma, std::span<const T> beta, double eps,
+                              std::span<T> y, std::span<Moments> batch_moments, Backend backend,
+                              Activation activation, std::span<double> save_invstd) {
+  forward_train_checked<T>(x, desc, gamma, beta, eps, y, batch_moments, backend, activation,
+                           save_invstd);
+}
+
+void batch_norm_forward_train(std::span<const bfloat16> x, const TensorDesc& desc,
+                              std::span<const float> gamma, std::span<const float> beta, double eps,
+                              std::span<bfloat16> y, std::span<Moments> batch_moments,
+                              Backend backend, Activation activation,
+                              std::span<double> save_invstd) {
+  forward_train_checked<bfloat16>(x, desc, gamma, beta, eps, y, batch_moments, backend, activation,
+                                  save_invstd);
+}
+
+template <typename T>
+void detail::forward_train_sized(std::span<const T> x, const Extents& e,
+                                 std::span<const parameter_t<T>> gamma,
+                                 std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
                                  std::span<Moments> batch_moments, Backend backend,
                                  Activation activation, std::span<double> save_invstd) {
   constexpr std::string_view op = "batch_norm_forward_train";
@@ -144,7 +169,7 @@ void detail::forward_train_sized(std::span<const T> x, const Extents& e, std::sp
   check_optional_size(beta, e.c, op, "beta");
   check_size(batch_moments, e.c, op, "batch_moments");
   check_optional_size(save_invstd, e.c, op, "save_invstd");
-  check_eps<T>(eps, op);
+  check_eps<parameter_t<T>>(eps, op);
   check(e.per_channel() > 1, op,
         "expected more than 1 value per channel when training, got N * spatial = ", e.per_channel(),
         " (batch statistics of one value have no variance; use a batch of 2 or "
@@ -189,11 +214,15 @@ void update_running_stats(std::span<const Moments> batch, double factor, std::sp
   }
 }
 
+namespace {
+
 template <typename T>
-void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
-                              std::span<const T> var, std::span<const T> gamma,
-                              std::span<const T> beta, double eps, std::span<T> y, Backend backend,
-                              Activation activation) {
+void forward_infer_checked(std::span<const T> x, const TensorDesc& desc,
+                           std::span<const parameter_t<T>> mean,
+                           std::span<const parameter_t<T>> var,
+                           std::span<const parameter_t<T>> gamma,
+                           std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
+                           Backend backend, Activation activation) {
   constexpr std::string_view op = "batch_norm_forward_infer";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -201,10 +230,29 @@ void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std:
   detail::forward_infer_sized<T>(x, e, mean, var, gamma, beta, eps, y, backend, activation);
 }
 
+}  // namespace
+
 template <typename T>
-void detail::forward_infer_sized(std::span<const T> x, const Extents& e, std::span<const T> mean,
-                                 std::span<const T> var, std::span<const T> gamma,
-                                 std::span<const T> beta, double eps, std::span<T> y,
+void batch_norm_forward_infer(std::span<const T> x, const TensorDesc& desc, std::span<const T> mean,
+                              std::span<const T> var, std::span<const T> gamma,
+                              std::span<const T> beta, double eps, std::span<T> y, Backend backend,
+                              Activation activation) {
+  forward_infer_checked<T>(x, desc, mean, var, gamma, beta, eps, y, backend, activation);
+}
+
+void batch_norm_forward_infer(std::span<const bfloat16> x, const TensorDesc& desc,
+                              std::span<const float> mean, std::span<const float> var,
+                              std::span<const float> gamma, std::span<const float> beta, double eps,
+                              std::span<bfloat16> y, Backend backend, Activation activation) {
+  forward_infer_checked<bfloat16>(x, desc, mean, var, gamma, beta, eps, y, backend, activation);
+}
+
+template <typename T>
+void detail::forward_infer_sized(std::span<const T> x, const Extents& e,
+                                 std::span<const parameter_t<T>> mean,
+                                 std::span<const parameter_t<T>> var,
+                                 std::span<const parameter_t<T>> gamma,
+                                 std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
                                  Backend backend, Activation activation) {
   constexpr std::string_view op = "batch_norm_forward_infer";
   check(
@@ -214,7 +262,7 @@ void detail::forward_infer_sized(std::span<const T> x, const Extents& e, std::sp
   check_size(var, e.c, op, "var");
   check_optional_size(gamma, e.c, op, "gamma");
   check_optional_size(beta, e.c, op, "beta");
-  check_eps<T>(eps, op);
+  check_eps<parameter_t<T>>(eps, op);
   const double* m = to_double(mean, e.c, 0.0, kMean);
   for (size_t c = 0; c < static_cast<size_t>(e.c); ++c) {
     check(!(var[c] < 0), op, "expected var >= 0, got var[", c, "] = ", var[c]);
@@ -235,6 +283,28 @@ void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const Tens
                          std::span<const T> gamma, StatsGradient stats_gradient, std::span<T> dx,
                          std::span<T> dgamma, std::span<T> dbeta, Backend backend,
                          Activation activation, std::span<const T> beta) {
+  detail::backward_checked<T>(x, dy, desc, mean, invstd, gamma, stats_gradient, dx, dgamma, dbeta,
+                              backend, activation, beta);
+}
+
+void batch_norm_backward(std::span<const bfloat16> x, std::span<const bfloat16> dy,
+                         const TensorDesc& desc, std::span<const double> mean,
+                         std::span<const double> invstd, std::span<const float> gamma,
+                         StatsGradient stats_gradient, std::span<bfloat16> dx,
+                         std::span<float> dgamma, std::span<float> dbeta, Backend backend,
+                         Activation activation, std::span<const float> beta) {
+  detail::backward_checked<bfloat16>(x, dy, desc, mean, invstd, gamma, stats_gradient, dx, dgamma,
+                                     dbeta, backend, activation, beta);
+}
+
+template <typename T>
+void detail::backward_checked(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
+                              std::span<const double> mean, std::span<const double> invstd,
+                              std::span<const parameter_t<T>> gamma, StatsGradient stats_gradient,
+                              std::span<T> dx, std::span<parameter_t<T>> dgamma,
+                              std::span<parameter_t<T>> dbeta, Backend backend,
+                              Activation activation, std::span<const parameter_t<T>> beta) {
+  using P = parameter_t<T>;
   constexpr std::string_view op = "batch_norm_backward";
   const Extents e = extents_of(desc, op);
   check_size(x, e.numel(), op, "x");
@@ -260,8 +330,8 @@ void batch_norm_backward(std::span<const T> x, std::span<const T> dy, const Tens
                 activation == Activation::kRelu,
                 stats_gradient == StatsGradient::kThroughBatchStats,
                 dx.empty() ? nullptr : dx.data(), sum_dy_xhat, sum_dy);
-  for (size_t c = 0; c < dgamma.size(); ++c) dgamma[c] = static_cast<T>(sum_dy_xhat[c]);
-  for (size_t c = 0; c < dbeta.size(); ++c) dbeta[c] = static_cast<T>(sum_dy[c]);
+  for (size_t c = 0; c < dgamma.size(); ++c) dgamma[c] = static_cast<P>(sum_dy_xhat[c]);
+  for (size_t c = 0; c < dbeta.size(); ++c) dbeta[c] = static_cast<P>(sum_dy[c]);
 }
 
 template <typename T>
@@ -304,16 +374,31 @@ const char* selected_kernel_name(const TensorDesc& desc, Backend backend) {
       std::span<const double>, std::span<const T>, StatsGradient, std::span<T>, std::span<T>, \
       std::span<T>, Backend, Activation, std::span<const T>);                                 \
   template void fold_into_preceding<T>(const AffineMap&, std::span<T>, std::span<T>);         \
-  template const char* selected_kernel_name<T>(const TensorDesc&, Backend);                   \
-  template const kernels::KernelSet<T>& detail::select_kernels<T>(const Extents&, Backend);   \
-  template void detail::forward_train_sized<T>(                                               \
-      std::span<const T>, const Extents&, std::span<const T>, std::span<const T>, double,     \
-      std::span<T>, std::span<Moments>, Backend, Activation, std::span<double>);              \
-  template void detail::forward_infer_sized<T>(                                               \
-      std::span<const T>, const Extents&, std::span<const T>, std::span<const T>,             \
-      std::span<const T>, std::span<const T>, double, std::span<T>, Backend, Activation);
+  template const char* selected_kernel_name<T>(const TensorDesc&, Backend);
 
 BNORM_INSTANTIATE(float)
 BNORM_INSTANTIATE(double)
+
+// What the BatchNorm module calls, for every element type.
+#define BNORM_INSTANTIATE_DETAIL(T)                                                          \
+  template const kernels::KernelSet<T>& detail::select_kernels<T>(const Extents&, Backend);  \
+  template void detail::forward_train_sized<T>(                                              \
+      std::span<const T>, const Extents&, std::span<const parameter_t<T>>,                   \
+      std::span<const parameter_t<T>>, double, std::span<T>, std::span<Moments>, Backend,    \
+      Activation, std::span<double>);                                                        \
+  template void detail::forward_infer_sized<T>(                                              \
+      std::span<const T>, const Extents&, std::span<const parameter_t<T>>,                   \
+      std::span<const parameter_t<T>>, std::span<const parameter_t<T>>,                      \
+      std::span<const parameter_t<T>>, double, std::span<T>, Backend, Activation);           \
+  template void detail::backward_checked<T>(                                                 \
+      std::span<const T>, std::span<const T>, const TensorDesc&, std::span<const double>,    \
+      std::span<const double>, std::span<const parameter_t<T>>, StatsGradient, std::span<T>, \
+      std::span<parameter_t<T>>, std::span<parameter_t<T>>, Backend, Activation,             \
+      std::span<const parameter_t<T>>);
+
+BNORM_INSTANTIATE_DETAIL(float)
+BNORM_INSTANTIATE_DETAIL(double)
+BNORM_INSTANTIATE_DETAIL(bfloat16)
+template const char* selected_kernel_name<bfloat16>(const TensorDesc&, Backend);
 
 }  // namespace bnorm

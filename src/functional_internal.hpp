@@ -1,7 +1,8 @@
 // The functional forwards after the checks that the BatchNorm module makes itself (extents_of and
 // the sizes of x and y, with its own messages): the module calls these so that every argument is
 // checked once. They check everything else (overlap, per-channel arrays, eps, var) as the public
-// functions do, with the same messages.
+// functions do, with the same messages. Per-channel arrays are parameter_t<T> (float for
+// bfloat16 data), so one template serves every element type.
 #pragma once
 
 #include <span>
@@ -21,15 +22,27 @@ const kernels::KernelSet<T>& select_kernels(const Extents& e, Backend backend);
 
 // batch_norm_forward_train for x, y of e.numel() elements.
 template <typename T>
-void forward_train_sized(std::span<const T> x, const Extents& e, std::span<const T> gamma,
-                         std::span<const T> beta, double eps, std::span<T> y,
+void forward_train_sized(std::span<const T> x, const Extents& e,
+                         std::span<const parameter_t<T>> gamma,
+                         std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
                          std::span<Moments> batch_moments, Backend backend, Activation activation,
                          std::span<double> save_invstd);
 
 // batch_norm_forward_infer for x, y of e.numel() elements.
 template <typename T>
-void forward_infer_sized(std::span<const T> x, const Extents& e, std::span<const T> mean,
-                         std::span<const T> var, std::span<const T> gamma, std::span<const T> beta,
-                         double eps, std::span<T> y, Backend backend, Activation activation);
+void forward_infer_sized(std::span<const T> x, const Extents& e,
+                         std::span<const parameter_t<T>> mean, std::span<const parameter_t<T>> var,
+                         std::span<const parameter_t<T>> gamma,
+                         std::span<const parameter_t<T>> beta, double eps, std::span<T> y,
+                         Backend backend, Activation activation);
+
+// batch_norm_backward, every check included (the module has none of its own for it).
+template <typename T>
+void backward_checked(std::span<const T> x, std::span<const T> dy, const TensorDesc& desc,
+                      std::span<const double> mean, std::span<const double> invstd,
+                      std::span<const parameter_t<T>> gamma, StatsGradient stats_gradient,
+                      std::span<T> dx, std::span<parameter_t<T>> dgamma,
+                      std::span<parameter_t<T>> dbeta, Backend backend, Activation activation,
+                      std::span<const parameter_t<T>> beta);
 
 }  // namespace bnorm::detail

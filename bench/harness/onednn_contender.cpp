@@ -45,6 +45,7 @@ class OneDnnContender final : public Contender {
 
   bool prepare(const Problem& p) override {
     release();
+    if (p.dtype != DType::kFloat32) return false;  // float32 only here
     p_ = &p;
     const memory::dims d(p.shape.dims.begin(), p.shape.dims.end());
     Tag tag = Tag::nchw;

@@ -33,6 +33,19 @@ Op op_from_string(std::string_view name) {
               std::string(name) + "'");
 }
 
+std::string_view to_string(DType dtype) { return dtype == DType::kBfloat16 ? "bf16" : "f32"; }
+
+DType dtype_from_string(std::string_view name) {
+  for (DType d : {DType::kFloat32, DType::kBfloat16}) {
+    if (to_string(d) == name) return d;
+  }
+  throw Error("[bench] expected a dtype among f32, bf16, got '" + std::string(name) + "'");
+}
+
+double element_bytes(DType dtype) { return dtype == DType::kBfloat16 ? 2.0 : 4.0; }
+
+double output_tolerance(DType dtype) { return dtype == DType::kBfloat16 ? 8e-3 : 2e-3; }
+
 std::string_view layout_name(Layout layout) {
   switch (layout) {
     case Layout::kNC:
@@ -125,12 +138,20 @@ Shape parse_shape(std::string_view text) {
   return shape;
 }
 
-double compulsory_bytes(Op op, int64_t numel) {
-  return static_cast<double>(numel) * (op == Op::kBackward ? 12.0 : 8.0);
+double compulsory_bytes(Op op, int64_t numel, DType dtype) {
+  return static_cast<double>(numel) * element_bytes(dtype) * (op == Op::kBackward ? 3.0 : 2.0);
 }
 
-Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed) {
-  Problem p{.shape = shape, .layout = layout, .op = op};
+namespace {
+
+void round_to_bf16(std::vector<float>& v) {
+  for (float& f : v) f = static_cast<float>(bfloat16(f));
+}
+
+}  // namespace
+
+Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed, DType dtype) {
+  Problem p{.shape = shape, .layout = layout, .op = op, .dtype = dtype};
   const auto numel = static_cast<size_t>(shape.numel());
   const auto c = static_cast<size_t>(p.channels());
   std::mt19937_64 rng(seed);
@@ -140,6 +161,7 @@ Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed) {
   // x around 3 with unit spread, dy standard normal: a kernel that forgets to centre shows.
   p.x.resize(numel);
   for (float& v : p.x) v = 3.0f + normal(rng);
+  if (dtype == DType::kBfloat16) round_to_bf16(p.x);
   p.gamma.resize(c);
   p.beta.resize(c);
   p.running_mean.resize(c);
@@ -175,6 +197,7 @@ Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed) {
   }
   p.dy.resize(numel);
   for (float& v : p.dy) v = normal(rng);
+  if (dtype == DType::kBfloat16) round_to_bf16(p.dy);
   p.reference.dx.resize(numel);
   p.reference.dgamma.resize(c);
   p.reference.dbeta.resize(c);

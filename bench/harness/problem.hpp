@@ -14,6 +14,13 @@ namespace bnorm::bench {
 
 enum class Op { kForwardTrain, kForwardInfer, kBackward };
 
+// The element type of x, y, dy, dx: float32, or bfloat16 with float32 parameters and statistics.
+enum class DType { kFloat32, kBfloat16 };
+
+std::string_view to_string(DType dtype);         // "f32", "bf16"
+DType dtype_from_string(std::string_view name);  // throws bnorm::Error naming the valid ones
+double element_bytes(DType dtype);               // 4, 2
+
 std::string_view to_string(Op op);            // "fwd_train", "fwd_infer", "backward"
 Op op_from_string(std::string_view name);     // throws bnorm::Error naming the valid ops
 std::string_view layout_name(Layout layout);  // "nc", "nchw", "nhwc"
@@ -41,8 +48,9 @@ std::vector<Shape> quick_shapes();
 Shape parse_shape(std::string_view text);
 
 // Minimum compulsory memory traffic of one call: forward reads x and writes y (8 B per float
-// element); backward reads x and dy and writes dx (12 B). Per-channel arrays are not counted.
-double compulsory_bytes(Op op, int64_t numel);
+// element, 4 B per bfloat16 one); backward reads x and dy and writes dx (12 B; 6 B). Per-channel
+// arrays are not counted.
+double compulsory_bytes(Op op, int64_t numel, DType dtype = DType::kFloat32);
 
 // What an op produces: y for the forwards; dx, dgamma [C] and dbeta [C] for backward.
 struct Outputs {
@@ -57,6 +65,7 @@ struct Problem {
   Shape shape;
   Layout layout = Layout::kChannelsFirst;
   Op op = Op::kForwardTrain;
+  DType dtype = DType::kFloat32;  // bfloat16: x and dy below hold bfloat16 values exactly
   double eps = 1e-5;
   double momentum = 0.1;
 
@@ -74,7 +83,13 @@ struct Problem {
 };
 
 // Deterministic inputs (offset from zero, so a kernel that mishandles the mean shows) and the
-// reference outputs.
-Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed = 42);
+// reference outputs, computed in float64 from the inputs (for bfloat16, from x and dy rounded to
+// bfloat16; outputs not rounded).
+Problem make_problem(const Shape& shape, Layout layout, Op op, uint64_t seed = 42,
+                     DType dtype = DType::kFloat32);
+
+// The tolerance compare_outputs checks a contender with: float32 arithmetic's, or one bfloat16
+// rounding of the outputs (2^-8 of the value, with room for a float32 ulp near ties).
+double output_tolerance(DType dtype);
 
 }  // namespace bnorm::bench

@@ -68,27 +68,29 @@ void print_table(const BenchReport& report, std::ostream& out) {
       "Median us ±interquartile spread over {} interleaved reps; * = different memory layout, "
       "not an anchor; cold = {} MiB read before each call.\nspeed-up = contender / bnorm "
       "(> 1: bnorm faster); %STREAM = bnorm's compulsory bytes (fwd 8 B, bwd 12 B per "
-      "element) / time / STREAM scale.\n",
+      "element; half for bf16) / time / STREAM scale. bf16 rows: bfloat16 x, y, dy, dx with "
+      "float32 parameters (PyTorch's mixed precision); vsF32 = bnorm float32 / bnorm bf16.\n",
       report.reps, report.cold_mib);
   if (report.cases.empty()) return;
-  std::string header =
-      fmt::format("{:<18} {:<5} {:<10} {:>2} {:<4}", "shape", "lay", "op", "t", "cache");
+  std::string header = fmt::format("{:<18} {:<5} {:<10} {:<4} {:>2} {:<4}", "shape", "lay", "op",
+                                   "dt", "t", "cache");
   for (const ContenderResult& c : report.cases.front().contenders) {
     header += fmt::format(" | {:>15}", c.name);
   }
-  header += fmt::format(" | {:>7} {:>7} {:>7} | {:>7} | {}", "vsTorch", "vsDNNL", "vsBest",
-                        "%STREAM", "bnorm kernel");
+  header += fmt::format(" | {:>7} {:>7} {:>7} {:>6} | {:>7} | {}", "vsTorch", "vsDNNL", "vsBest",
+                        "vsF32", "%STREAM", "bnorm kernel");
   out << header << "\n" << std::string(header.size(), '-') << "\n";
   for (const CaseResult& r : report.cases) {
-    std::string line =
-        fmt::format("{:<18} {:<5} {:<10} {:>2} {:<5}", r.shape, r.layout, r.op, r.threads, r.cache);
+    std::string line = fmt::format("{:<18} {:<5} {:<10} {:<4} {:>2} {:<5}", r.shape, r.layout, r.op,
+                                   r.dtype, r.threads, r.cache);
     std::string kernel;
     for (const ContenderResult& c : r.contenders) {
       line += fmt::format(" | {:>15}", cell(c));
       if (c.name == "bnorm") kernel = c.kernel;
     }
-    line += fmt::format(" | {:>7} {:>7} {:>7} | {:>7} | {}", speedup(r.torch_us, r.bnorm_us),
+    line += fmt::format(" | {:>7} {:>7} {:>7} {:>6} | {:>7} | {}", speedup(r.torch_us, r.bnorm_us),
                         speedup(r.onednn_us, r.bnorm_us), speedup(r.best_anchor_us, r.bnorm_us),
+                        speedup(r.bnorm_f32_us, r.bnorm_us),
                         r.pct_of_stream ? fmt::format("{:.0f}%", *r.pct_of_stream) : "-", kernel);
     out << line << "\n";
   }
@@ -141,6 +143,7 @@ nlohmann::json to_json(const BenchReport& report) {
     nlohmann::json row = {{"shape", r.shape},
                           {"layout", r.layout},
                           {"op", r.op},
+                          {"dtype", r.dtype},
                           {"threads", r.threads},
                           {"cache", r.cache},
                           {"numel", r.numel},
@@ -153,7 +156,9 @@ nlohmann::json to_json(const BenchReport& report) {
                           {"speedup_vs_torch", or_null(ratio(r.torch_us, r.bnorm_us))},
                           {"speedup_vs_onednn", or_null(ratio(r.onednn_us, r.bnorm_us))},
                           {"speedup_vs_best_anchor", or_null(ratio(r.best_anchor_us, r.bnorm_us))},
-                          {"pct_of_stream", or_null(r.pct_of_stream)}};
+                          {"pct_of_stream", or_null(r.pct_of_stream)},
+                          {"bnorm_f32_us", or_null(r.bnorm_f32_us)},
+                          {"speedup_vs_f32", or_null(ratio(r.bnorm_f32_us, r.bnorm_us))}};
     for (const ContenderResult& c : r.contenders) {
       nlohmann::json cj = {{"status", c.status}, {"anchor", c.anchor}, {"kernel", c.kernel}};
       if (c.timing) {

@@ -18,6 +18,8 @@ namespace {
 constexpr double kProblemBytesPerElement = 16 + 4;
 constexpr double kOnednnBytesPerElement = 2 * 12;
 constexpr double kTorchBytesPerElement = 2 * 16;
+// bfloat16 problems: bnorm's copies of x, dy and its output (6 B).
+constexpr double kBf16BytesPerElement = 6;
 
 std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1 << 30)); }
 
@@ -30,9 +32,12 @@ double MemoryNeed::largest_phase() const {
 MemoryNeed memory_need(const BenchOptions& o) {
   // bnorm, two oneDNN and two PyTorch contenders each hold a cold-cache buffer.
   const int contenders = 1 + (o.with_onednn ? 2 : 0) + (o.with_torch ? 2 : 0);
-  const double per_element = kProblemBytesPerElement +
-                             (o.with_onednn ? kOnednnBytesPerElement : 0) +
-                             (o.with_torch ? kTorchBytesPerElement : 0);
+  const double per_element =
+      kProblemBytesPerElement + (o.with_onednn ? kOnednnBytesPerElement : 0) +
+      (o.with_torch ? kTorchBytesPerElement : 0) +
+      (std::find(o.dtypes.begin(), o.dtypes.end(), DType::kBfloat16) != o.dtypes.end()
+           ? kBf16BytesPerElement
+           : 0);
   double largest = 0;
   for (const Shape& s : o.shapes) {
     const std::optional<int64_t> n = checked_numel(s.dims);

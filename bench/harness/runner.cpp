@@ -1,6 +1,6 @@
-// run_bench: for each problem (shape x layout x op) every contender is prepared once; then for
-// each thread count it is checked against the reference, and for each cache state the timed calls
-// rotate through the contenders rep by rep.
+// run_bench: for each problem (shape x layout x op x dtype) every contender is prepared once; then
+// for each thread count it is checked against the reference, and for each cache state the timed
+// calls rotate through the contenders rep by rep.
 #include "runner.hpp"
 
 #include <fmt/format.h>
@@ -22,8 +22,10 @@
 namespace bnorm::bench {
 
 void validate_options(const BenchOptions& o) {
-  if (o.shapes.empty() || o.ops.empty() || o.threads.empty() || o.cold.empty()) {
-    throw Error("[bench] expected at least one shape, op, thread count and cache state, got none");
+  if (o.shapes.empty() || o.ops.empty() || o.threads.empty() || o.cold.empty() ||
+      o.dtypes.empty()) {
+    throw Error(
+        "[bench] expected at least one shape, op, dtype, thread count and cache state, got none");
   }
   for (int t : o.threads) {
     if (t < 1) throw Error(fmt::format("[bench] expected thread counts >= 1, got {}", t));
@@ -93,10 +95,11 @@ CaseResult summarize_case(const Problem& p, int threads, bool cold,
   CaseResult r{.shape = p.shape.name,
                .layout = std::string(layout_name(p.layout)),
                .op = std::string(to_string(p.op)),
+               .dtype = std::string(to_string(p.dtype)),
                .threads = threads,
                .cache = cold ? "cold" : "hot",
                .numel = p.shape.numel(),
-               .bytes = compulsory_bytes(p.op, p.shape.numel())};
+               .bytes = compulsory_bytes(p.op, p.shape.numel(), p.dtype)};
   auto keep_min = [](std::optional<double>& slot, double v) {
     if (!slot || v < *slot) slot = v;
   };
@@ -124,6 +127,84 @@ CaseResult summarize_case(const Problem& p, int threads, bool cold,
     r.pct_of_stream = 100.0 * gb_per_s(r.bytes, *r.bnorm_us) / stream_scale_gbs(stream, threads);
   }
   return r;
+}
+
+// A bfloat16 row's float32 counterpart (same shape, layout, op, threads, cache), if it ran.
+std::optional<double> float32_median(const std::vector<CaseResult>& done, const CaseResult& r) {
+  for (const CaseResult& f : done) {
+    if (f.dtype == "f32" && f.shape == r.shape && f.layout == r.layout && f.op == r.op &&
+        f.threads == r.threads && f.cache == r.cache) {
+      return f.bnorm_us;
+    }
+  }
+  return std::nullopt;
+}
+
+// Every contender on one problem: checked against the reference, then timed rep by rep for each
+// thread count and cache state; one CaseResult per (threads, cache) goes into report.
+void run_problem(const Problem& problem, const BenchOptions& o,
+                 const std::vector<std::unique_ptr<Contender>>& contenders, BenchReport& report,
+                 std::ostream* log) {
+  std::vector<Entry> entries;
+  for (const auto& c : contenders) {
+    entries.push_back({.contender = c.get(), .status = "missing"});
+  }
+
+  for (int threads : o.threads) {
+    // bnorm's and oneDNN's OpenMP pools. Set before prepare: oneDNN may size its parallel
+    // regions when the primitive is created.
+    omp_set_num_threads(threads);
+    for (Entry& e : entries) {
+      Contender& c = *e.contender;
+      if (!c.missing_reason().empty()) continue;
+      e.status = "ok";
+      try {
+        c.set_threads(threads);
+        e.prepared = c.prepare(problem);
+        if (!e.prepared) {
+          e.status = "n/a";
+          continue;
+        }
+        e.anchor = c.same_memory_layout();
+        e.kernel = c.kernel_name();
+        const std::string bad =
+            compare_outputs(c.check(), problem.reference, output_tolerance(problem.dtype));
+        if (!bad.empty()) e.status = "wrong: " + bad;
+      } catch (const std::exception& ex) {
+        e.status = std::string("error: ") + ex.what();
+      }
+      if (log && e.status != "ok" && e.status != "n/a") {
+        *log << fmt::format("  {} at {} thread(s): {}\n", c.name(), threads, e.status);
+      }
+    }
+    for (bool cold : o.cold) {
+      for (Entry& e : entries) e.samples.clear();
+      int last_process = -1;
+      for (int rep = 0; rep < o.reps; ++rep) {
+        for (size_t k = 0; k < entries.size(); ++k) {
+          Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
+          if (e.status != "ok") continue;
+          try {
+            settle_if_switching(last_process, e.contender->process());
+            // Hot means the state of a call repeated in a loop: the call just before leaves
+            // the data, the code and the branch history in place. Without it, every timed
+            // call follows another process and a pause, and a microsecond-sized call is
+            // timed with cold instruction caches (23 us instead of 3 for 60x100).
+            if (!cold) e.contender->run_us(false);
+            e.samples.push_back(e.contender->run_us(cold));
+          } catch (const std::exception& ex) {
+            e.status = std::string("error: ") + ex.what();
+          }
+        }
+      }
+      CaseResult r = summarize_case(problem, threads, cold, entries, report.stream);
+      if (problem.dtype == DType::kBfloat16) r.bnorm_f32_us = float32_median(report.cases, r);
+      report.cases.push_back(std::move(r));
+    }
+  }
+  for (const auto& c : contenders) {
+    if (c->missing_reason().empty()) c->release();
+  }
 }
 
 }  // namespace
@@ -164,68 +245,13 @@ BenchReport run_bench(const BenchOptions& o, std::ostream* log) {
   for (const Shape& shape : o.shapes) {
     for (Layout layout : shape.layouts()) {
       for (Op op : o.ops) {
-        if (log) {
-          *log << fmt::format("[{:5.0f} s] {} {} {}\n", run_time.seconds(), shape.name,
-                              layout_name(layout), to_string(op));
-          log->flush();
-        }
-        const Problem problem = make_problem(shape, layout, op);
-        std::vector<Entry> entries;
-        for (const auto& c : contenders) {
-          entries.push_back({.contender = c.get(), .status = "missing"});
-        }
-
-        for (int threads : o.threads) {
-          // bnorm's and oneDNN's OpenMP pools. Set before prepare: oneDNN may size its parallel
-          // regions when the primitive is created.
-          omp_set_num_threads(threads);
-          for (Entry& e : entries) {
-            Contender& c = *e.contender;
-            if (!c.missing_reason().empty()) continue;
-            e.status = "ok";
-            try {
-              c.set_threads(threads);
-              e.prepared = c.prepare(problem);
-              if (!e.prepared) {
-                e.status = "n/a";
-                continue;
-              }
-              e.anchor = c.same_memory_layout();
-              e.kernel = c.kernel_name();
-              const std::string bad = compare_outputs(c.check(), problem.reference);
-              if (!bad.empty()) e.status = "wrong: " + bad;
-            } catch (const std::exception& ex) {
-              e.status = std::string("error: ") + ex.what();
-            }
-            if (log && e.status != "ok" && e.status != "n/a") {
-              *log << fmt::format("  {} at {} thread(s): {}\n", c.name(), threads, e.status);
-            }
+        for (DType dtype : o.dtypes) {
+          if (log) {
+            *log << fmt::format("[{:5.0f} s] {} {} {} {}\n", run_time.seconds(), shape.name,
+                                layout_name(layout), to_string(op), to_string(dtype));
+            log->flush();
           }
-          for (bool cold : o.cold) {
-            for (Entry& e : entries) e.samples.clear();
-            int last_process = -1;
-            for (int rep = 0; rep < o.reps; ++rep) {
-              for (size_t k = 0; k < entries.size(); ++k) {
-                Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
-                if (e.status != "ok") continue;
-                try {
-                  settle_if_switching(last_process, e.contender->process());
-                  // Hot means the state of a call repeated in a loop: the call just before leaves
-                  // the data, the code and the branch history in place. Without it, every timed
-                  // call follows another process and a pause, and a microsecond-sized call is
-                  // timed with cold instruction caches (23 us instead of 3 for 60x100).
-                  if (!cold) e.contender->run_us(false);
-                  e.samples.push_back(e.contender->run_us(cold));
-                } catch (const std::exception& ex) {
-                  e.status = std::string("error: ") + ex.what();
-                }
-              }
-            }
-            report.cases.push_back(summarize_case(problem, threads, cold, entries, report.stream));
-          }
-        }
-        for (const auto& c : contenders) {
-          if (c->missing_reason().empty()) c->release();
+          run_problem(make_problem(shape, layout, op, 42, dtype), o, contenders, report, log);
         }
       }
     }

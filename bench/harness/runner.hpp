@@ -16,6 +16,8 @@ namespace bnorm::bench {
 struct BenchOptions {
   std::vector<Shape> shapes = default_shapes();
   std::vector<Op> ops = {Op::kForwardTrain, Op::kForwardInfer, Op::kBackward};
+  // Element types; a bfloat16 case follows the float32 one of the same problem when both run.
+  std::vector<DType> dtypes = {DType::kFloat32};
   std::vector<int> threads = {1, 2};
   std::vector<bool> cold = {false, true};  // hot, then cold cache
   int reps = 10;
@@ -44,6 +46,7 @@ struct CaseResult {
   std::string shape;
   std::string layout;
   std::string op;
+  std::string dtype = "f32";
   int threads = 1;
   std::string cache;  // "hot" or "cold"
   int64_t numel = 0;
@@ -52,6 +55,7 @@ struct CaseResult {
   std::optional<double> bnorm_us, torch_us, onednn_us, best_anchor_us;  // medians
   std::string best_anchor;              // which contender best_anchor_us came from
   std::optional<double> pct_of_stream;  // bnorm's effective bandwidth / STREAM scale, threads alike
+  std::optional<double> bnorm_f32_us;   // bfloat16 rows: bnorm's float32 median of the same case
 };
 
 struct ContenderInfo {

@@ -1,7 +1,9 @@
 // PyTorch as a contender, through torch_worker.py in a persistent /usr/bin/python3 process: one
 // process per kernel set (default, and ATEN_CPU_CAPABILITY=avx512). The worker times each call
 // itself, so pipe latency is not in the numbers. Problem data travels through files in a private
-// directory (tmpfs when available), written once per problem.
+// directory (tmpfs when available), written once per problem. bfloat16 problems travel as float32
+// files holding bfloat16 values; the worker converts x and dy, PyTorch's mixed precision keeps
+// the parameters and statistics in float32.
 //
 // The worker runs with glibc's mmap disabled and trimming off: PyTorch's functional ops allocate
 // their outputs, and a freshly mmapped output would be page-faulted in on every call, timing the
@@ -124,7 +126,8 @@ class TorchContender final : public Contender {
     eps << p.eps;
     expect_ok(worker_->request("setup " + std::string(to_string(p.op)) + " " +
                                std::string(layout_name(p.layout)) + " " + dims.str() + " " +
-                               eps.str() + " " + dir_.string()));
+                               eps.str() + " " + dir_.string() + " " +
+                               std::string(to_string(p.dtype))));
     clear_files();  // the worker holds its own copies now
     return true;
   }

@@ -11,6 +11,9 @@ median over cases >= 1.3x it; >= 1.5x PyTorch on every case; NCHW training forwa
 backward >= 2x PyTorch (median over NCHW cases); cold 64x128x56x56 >= 85% of STREAM counting the
 passes the algorithm needs (training forward 12 B/element, inference 8 B, backward 20 B); the
 60x100 layer <= 1.5 us for training forward and backward at one thread.
+
+bfloat16 rows (`bnorm bench --dtype f32,bf16`) are checked apart: every cold case >= 1.6x bnorm's
+own float32 time for the same case (it moves half the bytes) and >= 1.5x PyTorch's bfloat16.
 """
 import json
 import statistics
@@ -31,9 +34,39 @@ def ratio(a, b):
     return a / b if a is not None and b is not None and b > 0 else None
 
 
+def bf16_targets(rows):
+    """The bfloat16 targets: cold cases >= 1.6x bnorm float32 and >= 1.5x PyTorch bfloat16."""
+    rows = [c for c in rows if c.get("dtype") == "bf16" and c.get("bnorm_us") is not None]
+    if not rows:
+        print("bf16: no rows (run bnorm bench --dtype f32,bf16)")
+        return
+
+    def name(c):
+        return "%s/%s %s %dt %s" % (c["shape"], c["layout"], c["op"], c["threads"], c["cache"])
+
+    for label, key, target in (("bnorm float32", "bnorm_f32_us", 1.6),
+                               ("PyTorch bf16", "torch_us", 1.5)):
+        for cache in ("cold", "hot"):
+            rs = [(ratio(c.get(key), c["bnorm_us"]), c) for c in rows if c["cache"] == cache]
+            rs = [(r, c) for r, c in rs if r is not None]
+            if not rs:
+                continue
+            under = [(r, c) for r, c in rs if r < target]
+            goal = "target %.1fx, %d under" % (target, len(under)) if cache == "cold" else "no target"
+            print("bf16 %s vs %s: median %.2fx, min %.2fx over %d cases (%s)" %
+                  (cache, label, statistics.median(r for r, _ in rs), min(r for r, _ in rs),
+                   len(rs), goal))
+            if cache == "cold":
+                for r, c in sorted(under, key=lambda t: t[0]):
+                    print("  %.2fx %s" % (r, name(c)))
+
+
 def main(path):
     report = json.load(open(path))
-    cases = [c for c in report["rows"] if c.get("bnorm_us") is not None]
+    bf16_targets(report["rows"])
+    # The float32 targets; rows from files written before the dtype field are float32.
+    cases = [c for c in report["rows"]
+             if c.get("bnorm_us") is not None and c.get("dtype", "f32") == "f32"]
     stream = {s["threads"]: s["scale_gbs"] for s in report["stream"]}
     # The bus with streaming stores (older JSON files lack it: scale's 24 moved bytes per 16).
     bus = {s["threads"]: s.get("scale_nt_gbs", 1.5 * s["scale_gbs"]) for s in report["stream"]}

@@ -3,10 +3,13 @@
 
 One process per PyTorch kernel set (the parent sets ATEN_CPU_CAPABILITY before starting it). The
 parent writes the problem's float32 arrays to files; the worker loads them once, then times single
-calls on request so the parent can interleave it with the other contenders. Protocol, one line per
+calls on request so the parent can interleave it with the other contenders. With dtype bf16, x and
+dy (which hold bfloat16 values) become bfloat16 tensors in the same memory format, while gamma,
+beta and the statistics stay float32: PyTorch's mixed-precision batch norm; outputs go back as
+float32. Protocol, one line per
 request and one line per answer ("ok ..." or "error <message>"):
   hello                                    -> ok <torch version> <cpu capability> | missing <why>
-  setup <op> <layout> <dims,> <eps> <dir>  -> ok          (op: fwd_train|fwd_infer|backward)
+  setup <op> <layout> <dims,> <eps> <dir> [f32|bf16]  -> ok   (op: fwd_train|fwd_infer|backward)
   threads <n>                              -> ok
   check <out_dir>                          -> ok          (one untimed call; outputs written)
   run <hot|cold>                           -> ok <microseconds of one call>
@@ -37,8 +40,10 @@ except Exception as e:  # noqa: BLE001 - any import failure means the contender 
 class Problem:
     """The tensors of one case, laid out in memory exactly as bnorm's."""
 
-    def __init__(self, op, layout, dims, eps, directory):
+    def __init__(self, op, layout, dims, eps, directory, dtype="f32"):
         self.op, self.eps = op, eps
+        # .to keeps the strides (channels_last stays channels_last).
+        narrow = (lambda t: t.to(torch.bfloat16)) if dtype == "bf16" else (lambda t: t)  # noqa: E731
 
         def load(name, shape):
             return torch.from_numpy(np.fromfile(os.path.join(directory, name), dtype=np.float32).reshape(shape))
@@ -50,11 +55,11 @@ class Problem:
         else:
             stored = dims
             to_logical = lambda t: t  # noqa: E731
-        self.x = to_logical(load("x.bin", stored))
+        self.x = narrow(to_logical(load("x.bin", stored)))
         self.gamma, self.beta = load("gamma.bin", [c]), load("beta.bin", [c])
         self.running_mean, self.running_var = load("mean.bin", [c]), load("var.bin", [c])
         if op == "backward":
-            self.dy = to_logical(load("dy.bin", stored))
+            self.dy = narrow(to_logical(load("dy.bin", stored)))
             self.save_mean, self.save_invstd = load("save_mean.bin", [c]), load("save_invstd.bin", [c])
         self.flush_buffer = None
 
@@ -89,7 +94,7 @@ def write_outputs(outputs, directory, layout):
     for name, t in zip(names, outputs):
         if t.dim() == 4 and layout == "nhwc":
             t = t.permute(0, 2, 3, 1)  # back to the stored [N, H, W, C] order
-        t.contiguous().numpy().tofile(os.path.join(directory, name))
+        t.float().contiguous().numpy().tofile(os.path.join(directory, name))
 
 
 def main():
@@ -107,7 +112,7 @@ def main():
                 problem = None
                 layout = words[2]
                 problem = Problem(words[1], layout, [int(d) for d in words[3].split(",")],
-                                  float(words[4]), words[5])
+                                  float(words[4]), words[5], words[6] if len(words) > 6 else "f32")
                 answer("ok")
             elif words[0] == "threads":
                 torch.set_num_threads(int(words[1]))

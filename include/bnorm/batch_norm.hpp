@@ -56,9 +56,14 @@ enum class Mode {
   kFrozen,
 };
 
-template <typename T>  // float or double
+// T: float, double, or bfloat16. BatchNorm<bfloat16> takes and returns bfloat16 tensors and keeps
+// its parameters, their gradients and the running statistics in float32 (Param), as PyTorch's
+// autocast and oneDNN's mixed precision do.
+template <typename T>
 class BatchNorm {
  public:
+  using Param = parameter_t<T>;  // T, or float for bfloat16
+
   // Throws bnorm::Error on num_features <= 0, eps <= 0 or momentum outside [0, 1].
   explicit BatchNorm(const BatchNormOptions& options);
 
@@ -79,19 +84,19 @@ class BatchNorm {
   void backward(std::span<const T> x, std::span<const T> dy, std::span<T> dx);
 
   // Parameters and their gradients, [C]; empty without affine.
-  std::span<T> gamma() { return gamma_; }
-  std::span<T> beta() { return beta_; }
-  std::span<T> grad_gamma() { return grad_gamma_; }
-  std::span<T> grad_beta() { return grad_beta_; }
-  std::span<const T> gamma() const { return gamma_; }
-  std::span<const T> beta() const { return beta_; }
+  std::span<Param> gamma() { return gamma_; }
+  std::span<Param> beta() { return beta_; }
+  std::span<Param> grad_gamma() { return grad_gamma_; }
+  std::span<Param> grad_beta() { return grad_beta_; }
+  std::span<const Param> gamma() const { return gamma_; }
+  std::span<const Param> beta() const { return beta_; }
   void zero_grad();
 
   // Running statistics, [C]; empty without track_running_stats. running_var is unbiased.
-  std::span<T> running_mean() { return running_mean_; }
-  std::span<T> running_var() { return running_var_; }
-  std::span<const T> running_mean() const { return running_mean_; }
-  std::span<const T> running_var() const { return running_var_; }
+  std::span<Param> running_mean() { return running_mean_; }
+  std::span<Param> running_var() { return running_var_; }
+  std::span<const Param> running_mean() const { return running_mean_; }
+  std::span<const Param> running_var() const { return running_var_; }
   int64_t num_batches_tracked() const { return num_batches_tracked_; }
   void set_num_batches_tracked(int64_t n) { num_batches_tracked_ = n; }
   // Back to mean 0, variance 1, no batches tracked.
@@ -118,8 +123,8 @@ class BatchNorm {
                    Extents* extents) const;
 
   BatchNormOptions options_;
-  std::vector<T> gamma_, beta_, grad_gamma_, grad_beta_;
-  std::vector<T> running_mean_, running_var_;
+  std::vector<Param> gamma_, beta_, grad_gamma_, grad_beta_;
+  std::vector<Param> running_mean_, running_var_;
   int64_t num_batches_tracked_ = 0;
 
   // Saved by forward() for backward().
@@ -136,10 +141,11 @@ class BatchNorm {
   int64_t population_batches_ = 0;
   std::vector<double> population_mean_sum_, population_var_sum_;
 
-  std::vector<T> scratch_dgamma_, scratch_dbeta_;
+  std::vector<Param> scratch_dgamma_, scratch_dbeta_;
 };
 
 extern template class BatchNorm<float>;
 extern template class BatchNorm<double>;
+extern template class BatchNorm<bfloat16>;
 
 }  // namespace bnorm

@@ -8,17 +8,33 @@
 //  - Per-channel arrays have C = desc.dims[1] elements. gamma/beta may be empty: no affine
 //    (gamma = 1, beta = 0), as PyTorch's affine=False.
 //  - Outputs are overwritten, never accumulated into. Optional outputs may be empty spans.
-//  - float32 and float64 are supported. The reference backend accumulates in float64.
+//  - float32 and float64 are supported, and bfloat16 data (x, y, dy, dx) with float32 parameters
+//    and statistics: the overloads at the end. The reference backend accumulates in float64.
 //  - Violations throw bnorm::Error "[batch_norm_<op>] expected ..., got ...".
 #pragma once
 
 #include <span>
 #include <vector>
 
+#include "bnorm/bfloat16.hpp"
 #include "bnorm/layout.hpp"
 #include "bnorm/moments.hpp"
 
 namespace bnorm {
+
+// The type of per-channel parameters (gamma, beta), running statistics and their gradients for
+// data of type T: T itself, float for bfloat16 (mixed precision as in PyTorch's autocast and
+// oneDNN: bfloat16 tensors, float32 parameters).
+template <typename T>
+struct ParameterType {
+  using type = T;
+};
+template <>
+struct ParameterType<bfloat16> {
+  using type = float;
+};
+template <typename T>
+using parameter_t = typename ParameterType<T>::type;
 
 // Which implementation runs. kAuto takes the first implementation, in order of preference, that
 // supports the problem; the reference supports everything and comes last.
@@ -113,8 +129,36 @@ template <typename T>
 void fold_into_preceding(const AffineMap& bn, std::span<T> weight, std::span<T> bias);
 
 // The name of the implementation that `backend` selects for desc (e.g. "reference",
-// "cpu-avx512"), for benchmarks and logs.
+// "cpu-avx512"; for bfloat16 also "cpu-avx512-bf16"), for benchmarks and logs. T: float, double,
+// bfloat16.
 template <typename T>
 const char* selected_kernel_name(const TensorDesc& desc, Backend backend);
+
+// bfloat16 data: x, y, dy, dx in bfloat16; gamma, beta, mean, var, dgamma, dbeta in float32 (use
+// update_running_stats<float> and inference_affine<float> for the statistics). Each computes in
+// float32 with float64 sums, as the float32 functions do, and rounds every output element once
+// to the nearest bfloat16 (ties to even); the reference backend computes in float64. Contracts
+// and errors are those of the float functions above.
+void batch_norm_forward_train(std::span<const bfloat16> x, const TensorDesc& desc,
+                              std::span<const float> gamma, std::span<const float> beta, double eps,
+                              std::span<bfloat16> y, std::span<Moments> batch_moments,
+                              Backend backend = Backend::kAuto,
+                              Activation activation = Activation::kNone,
+                              std::span<double> save_invstd = {});
+
+void batch_norm_forward_infer(std::span<const bfloat16> x, const TensorDesc& desc,
+                              std::span<const float> mean, std::span<const float> var,
+                              std::span<const float> gamma, std::span<const float> beta, double eps,
+                              std::span<bfloat16> y, Backend backend = Backend::kAuto,
+                              Activation activation = Activation::kNone);
+
+void batch_norm_backward(std::span<const bfloat16> x, std::span<const bfloat16> dy,
+                         const TensorDesc& desc, std::span<const double> mean,
+                         std::span<const double> invstd, std::span<const float> gamma,
+                         StatsGradient stats_gradient, std::span<bfloat16> dx,
+                         std::span<float> dgamma, std::span<float> dbeta,
+                         Backend backend = Backend::kAuto,
+                         Activation activation = Activation::kNone,
+                         std::span<const float> beta = {});
 
 }  // namespace bnorm

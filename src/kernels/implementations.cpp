@@ -26,6 +26,10 @@ namespace scalar {
 template <typename T>
 const KernelSet<T>& kernel_set();
 }
+namespace avx512_bf16 {  // bfloat16 only
+template <typename T>
+const KernelSet<T>& kernel_set();
+}
 
 std::string_view to_string(CpuIsa isa) {
   switch (isa) {
@@ -50,6 +54,15 @@ bool cpu_supports(CpuIsa isa) {
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
   }
   return false;
+}
+
+bool cpu_has_avx512_bf16() {
+  return cpu_supports(CpuIsa::kAvx512) && __builtin_cpu_supports("avx512bf16");
+}
+
+template <typename T>
+bool cpu_runs(const KernelSet<T>& k) {
+  return cpu_supports(k.isa) && (!k.needs_avx512_bf16 || cpu_has_avx512_bf16());
 }
 
 namespace {
@@ -102,18 +115,42 @@ bool isa_forced() {
   return forced;
 }
 
-// The AVX-512 build leaves row-major problems from memory to the AVX2 build, which is faster on
-// them (tuning::kWideRowMajorMaxBytes), unless BNORM_CPU_ISA forces an ISA.
+// The AVX-512 builds leave row-major problems from memory to the AVX2 build, which is faster on
+// them (tuning::kWideRowMajorMaxBytes, counted in bytes of the element type T), unless
+// BNORM_CPU_ISA forces an ISA.
+template <typename T>
 bool avx512_supports(const Extents& e) {
   const bool row_major = e.s == 1 || e.layout == Layout::kChannelsLast;
-  const int64_t bytes = e.numel() * static_cast<int64_t>(sizeof(float));
+  const int64_t bytes = e.numel() * static_cast<int64_t>(sizeof(T));
   return isa_forced() || !row_major || bytes <= tuning::kWideRowMajorMaxBytes;
 }
 
 const KernelSet<float>& avx512_float() {
   static const KernelSet<float> k = [] {
     KernelSet<float> set = avx512::kernel_set<float>();
-    set.supports = avx512_supports;
+    set.supports = avx512_supports<float>;
+    return set;
+  }();
+  return k;
+}
+
+// Each AVX-512 bfloat16 build with the dispatch rule above; the AVX512_BF16 one also declines
+// every problem on a CPU without AVX512_BF16, so that kAuto falls through to the next.
+const KernelSet<bfloat16>& avx512_bf16_native() {
+  static const KernelSet<bfloat16> k = [] {
+    KernelSet<bfloat16> set = avx512_bf16::kernel_set<bfloat16>();
+    set.supports = [](const Extents& e) {
+      return cpu_has_avx512_bf16() && avx512_supports<bfloat16>(e);
+    };
+    return set;
+  }();
+  return k;
+}
+
+const KernelSet<bfloat16>& avx512_bf16_fallback() {
+  static const KernelSet<bfloat16> k = [] {
+    KernelSet<bfloat16> set = avx512::kernel_set<bfloat16>();
+    set.supports = avx512_supports<bfloat16>;
     return set;
   }();
   return k;
@@ -127,6 +164,11 @@ std::span<const KernelSet<T>* const> all_implementations() {
     static const KernelSet<T>* const list[] = {&avx512_float(), &avx2::kernel_set<T>(),
                                                &scalar::kernel_set<T>(), &reference_kernels<T>()};
     return list;
+  } else if constexpr (std::is_same_v<T, bfloat16>) {
+    static const KernelSet<T>* const list[] = {&avx512_bf16_native(), &avx512_bf16_fallback(),
+                                               &avx2::kernel_set<T>(), &scalar::kernel_set<T>(),
+                                               &reference_kernels<T>()};
+    return list;
   } else {
     static const KernelSet<T>* const list[] = {&scalar::kernel_set<T>(), &reference_kernels<T>()};
     return list;
@@ -139,7 +181,7 @@ std::span<const KernelSet<T>* const> implementations() {
     const CpuIsa ceiling = selected_cpu_isa();
     std::vector<const KernelSet<T>*> list;
     for (const KernelSet<T>* k : all_implementations<T>()) {
-      if (cpu_supports(k->isa) && at_or_below(k->isa, ceiling)) list.push_back(k);
+      if (cpu_runs(*k) && at_or_below(k->isa, ceiling)) list.push_back(k);
     }
     return list;
   }();
@@ -149,7 +191,7 @@ std::span<const KernelSet<T>* const> implementations() {
 template <typename T>
 const KernelSet<T>& cpu_kernels(CpuIsa isa) {
   for (const KernelSet<T>* k : all_implementations<T>()) {
-    if (k != &reference_kernels<T>() && at_or_below(k->isa, isa)) return *k;
+    if (k != &reference_kernels<T>() && at_or_below(k->isa, isa) && cpu_runs(*k)) return *k;
   }
   return reference_kernels<T>();  // not reached: every list has a scalar build
 }
@@ -160,5 +202,11 @@ template std::span<const KernelSet<float>* const> implementations<float>();
 template std::span<const KernelSet<double>* const> implementations<double>();
 template const KernelSet<float>& cpu_kernels<float>(CpuIsa);
 template const KernelSet<double>& cpu_kernels<double>(CpuIsa);
+template std::span<const KernelSet<bfloat16>* const> all_implementations<bfloat16>();
+template std::span<const KernelSet<bfloat16>* const> implementations<bfloat16>();
+template const KernelSet<bfloat16>& cpu_kernels<bfloat16>(CpuIsa);
+template bool cpu_runs<float>(const KernelSet<float>&);
+template bool cpu_runs<double>(const KernelSet<double>&);
+template bool cpu_runs<bfloat16>(const KernelSet<bfloat16>&);
 
 }  // namespace bnorm::kernels

@@ -2,14 +2,17 @@
 // src/functional.cpp picks from (as oneDNN's implementation lists: best first, the reference
 // last, each saying whether it supports a problem).
 // Kernels see validated problems only (the API layer in src/functional.cpp checks everything), so
-// they never throw. Per-channel arrays are float64 [C]; gamma and beta are always present (the API
-// layer passes ones and zeros when the module has no affine). With relu, the output is
-// max(y, 0) and the backward masks dy where the recomputed y = gamma * xhat + beta is not > 0.
+// they never throw. Element types: float, double, and bfloat16 (stored in bfloat16, computed in
+// float32 with float64 sums, as float is). Per-channel arrays are float64 [C]; gamma and beta are
+// always present (the API layer passes ones and zeros when the module has no affine). With relu,
+// the output is max(y, 0) and the backward masks dy where the recomputed y = gamma * xhat + beta is
+// not > 0.
 #pragma once
 
 #include <span>
 #include <string_view>
 
+#include "bnorm/bfloat16.hpp"
 #include "bnorm/layout.hpp"
 #include "bnorm/moments.hpp"
 
@@ -40,12 +43,24 @@ struct KernelSet {
   void (*backward)(const T* x, const T* dy, const Extents& e, const double* mean,
                    const double* invstd, const double* gamma, const double* beta, bool relu,
                    bool through_stats, T* dx, double* dgamma, double* dbeta);
+
+  // Needs AVX512_BF16 on top of isa (the bfloat16 build that rounds with vcvtneps2bf16): a CPU
+  // feature beyond the ISA levels, checked at run time as they are.
+  bool needs_avx512_bf16 = false;
 };
 
 std::string_view to_string(CpuIsa isa);  // "avx512", "avx2", "scalar"
 
 // Whether this CPU has isa (kScalar: always).
 bool cpu_supports(CpuIsa isa);
+
+// Whether this CPU has AVX-512 with AVX512_BF16 (Intel Cooper Lake and Sapphire Rapids on, AMD
+// Zen 4 on).
+bool cpu_has_avx512_bf16();
+
+// Whether this CPU runs k: its ISA, and AVX512_BF16 where k needs it.
+template <typename T>
+bool cpu_runs(const KernelSet<T>& k);
 
 // The best ISA this CPU has, or the one env BNORM_CPU_ISA=avx512|avx2|scalar forces (tests and
 // benchmarks compare paths on one machine). Read once per process. Throws bnorm::Error when the
@@ -54,13 +69,14 @@ bool cpu_supports(CpuIsa isa);
 CpuIsa selected_cpu_isa();
 
 // Every implementation, best first, the reference last: for float32 the avx512, avx2 and scalar
-// builds of src/kernels/cpu; float64 has only the scalar build (the ISA builds are tuned for
-// float32, and leaving float64 out of them halves their compile time).
+// builds of src/kernels/cpu; for bfloat16 the same preceded by the avx512 build that needs
+// AVX512_BF16; float64 has only the scalar build (the ISA builds are tuned for float32, and leaving
+// float64 out of them halves their compile time).
 template <typename T>
 std::span<const KernelSet<T>* const> all_implementations();
 
-// The implementations this process may run, in the same order: those whose ISA this CPU has and
-// that is not above selected_cpu_isa(). The reference is always there, last. Throws as
+// The implementations this process may run, in the same order: those this CPU runs (cpu_runs)
+// whose ISA is not above selected_cpu_isa(). The reference is always there, last. Throws as
 // selected_cpu_isa.
 template <typename T>
 std::span<const KernelSet<T>* const> implementations();
@@ -69,8 +85,9 @@ std::span<const KernelSet<T>* const> implementations();
 template <typename T>
 const KernelSet<T>& reference_kernels();
 
-// The first optimized implementation whose ISA is isa or below (float64: the scalar build), for
-// tests that compare the builds; isa must be supported (cpu_supports).
+// The first optimized implementation whose ISA is isa or below and that this CPU runs (float64:
+// the scalar build; bfloat16 at kAvx512: the AVX512_BF16 build where the CPU has it), for tests
+// that compare the builds; isa must be supported (cpu_supports).
 template <typename T>
 const KernelSet<T>& cpu_kernels(CpuIsa isa);
 

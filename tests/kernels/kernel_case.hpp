@@ -58,7 +58,7 @@ struct ForwardTrainOut {
 template <typename T>
 ForwardTrainOut<T> run_forward_train(const kernels::KernelSet<T>& k, const KernelCase& kc,
                                      const KernelInputs<T>& in, bool relu) {
-  ForwardTrainOut<T> out{std::vector<T>(in.x.size(), T(-7)),
+  ForwardTrainOut<T> out{std::vector<T>(in.x.size(), static_cast<T>(-7.0)),
                          std::vector<Moments>(static_cast<size_t>(kc.e.c)),
                          std::vector<double>(static_cast<size_t>(kc.e.c), -7.0)};
   k.forward_train(in.x.data(), kc.e, in.gamma.data(), in.beta.data(), 1e-5, relu, out.y.data(),
@@ -69,7 +69,7 @@ ForwardTrainOut<T> run_forward_train(const kernels::KernelSet<T>& k, const Kerne
 template <typename T>
 std::vector<T> run_forward_infer(const kernels::KernelSet<T>& k, const KernelCase& kc,
                                  const KernelInputs<T>& in, bool relu) {
-  std::vector<T> y(in.x.size(), T(-7));
+  std::vector<T> y(in.x.size(), static_cast<T>(-7.0));
   k.forward_infer(in.x.data(), kc.e, in.mean.data(), in.invstd.data(), in.gamma.data(),
                   in.beta.data(), relu, y.data());
   return y;
@@ -87,8 +87,8 @@ BackwardOut<T> run_backward(const kernels::KernelSet<T>& k, const KernelCase& kc
                             const KernelInputs<T>& in, const std::vector<T>& dy, bool relu,
                             bool through_stats, bool want_dx) {
   const auto c = static_cast<size_t>(kc.e.c);
-  BackwardOut<T> out{std::vector<T>(want_dx ? in.x.size() : 0, T(-7)), std::vector<double>(c, 9.0),
-                     std::vector<double>(c, 9.0)};
+  BackwardOut<T> out{std::vector<T>(want_dx ? in.x.size() : 0, static_cast<T>(-7.0)),
+                     std::vector<double>(c, 9.0), std::vector<double>(c, 9.0)};
   k.backward(in.x.data(), dy.data(), kc.e, in.mean.data(), in.invstd.data(), in.gamma.data(),
              in.beta.data(), relu, through_stats, want_dx ? out.dx.data() : nullptr,
              out.dgamma.data(), out.dbeta.data());

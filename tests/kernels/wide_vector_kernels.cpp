@@ -7,4 +7,5 @@
 #define BNORM_CPU_NAME "cpu-64byte-baseline"
 #define BNORM_CPU_REQUIRES kScalar
 #define BNORM_CPU_FLOAT_ONLY 1
+#define BNORM_CPU_NO_BF16 1
 #include "kernels/cpu/kernel_set.hpp"

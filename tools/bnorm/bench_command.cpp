@@ -32,6 +32,7 @@ struct BenchArgs {
   bool quick = false;
   std::vector<std::string> shapes;
   std::vector<std::string> ops;
+  std::vector<std::string> dtypes;
   std::vector<std::string> cache = {"hot", "cold"};
   std::string json;
   int cold_mib = 128;
@@ -62,6 +63,10 @@ bench::BenchOptions to_options(const BenchArgs& a) {
   if (!a.ops.empty()) {
     o.ops.clear();
     for (const std::string& s : a.ops) o.ops.push_back(bench::op_from_string(s));
+  }
+  if (!a.dtypes.empty()) {
+    o.dtypes.clear();
+    for (const std::string& s : a.dtypes) o.dtypes.push_back(bench::dtype_from_string(s));
   }
   o.cold.clear();
   for (const std::string& c : a.cache) {
@@ -144,6 +149,10 @@ void add_bench_command(CLI::App& app, bool run_it) {
                   "conv_64x256x14x14, conv_64x128x56x56, or any NxC / NxCxHxW");
   add_list_option(cmd, "--ops", args->ops, "ops",
                   "Ops, comma-separated: fwd_train, fwd_infer, backward");
+  add_list_option(cmd, "--dtype", args->dtypes, "dtypes",
+                  "Element types, comma-separated: f32, bf16 (bfloat16 data, float32 parameters; "
+                  "each bf16 row follows its f32 row)")
+      ->default_str("f32");
   add_list_option(cmd, "--cache", args->cache, "cache states",
                   "Cache states, comma-separated: hot, cold")
       ->default_str("hot,cold");

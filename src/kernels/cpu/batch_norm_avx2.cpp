@@ -1,4 +1,4 @@
-// The optimized kernels built for avx2 (32-byte vectors; float32 only); CMake gives this
+// The optimized kernels built for avx2 (32-byte vectors; float32 and bfloat16); CMake gives this
 // file its ISA flags, and kernels/implementations.cpp lists the result.
 #define BNORM_CPU_NS avx2
 #define BNORM_CPU_VECTOR_BYTES 32

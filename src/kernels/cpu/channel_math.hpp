@@ -115,6 +115,10 @@ struct WideSums<float> {
   }
 };
 
+// bfloat16 data sums its float32 values, as float data does.
+template <>
+struct WideSums<bfloat16> : WideSums<float> {};
+
 template <>
 struct WideSums<double> {
   using V = Simd<double>::V;
@@ -159,38 +163,43 @@ struct LaneSums {
 };
 
 // y = scale * (x - center) + bias is gamma * (x - mean) * invstd + beta with center = mean rounded
-// to T: x - center is exact near the mean, and the rounding of the mean goes into bias in float64.
+// to the compute type F: x - center is exact near the mean, and the rounding of the mean goes into
+// bias in float64. (For bfloat16 data, F is float32.)
 template <typename T>
 struct Affine {
-  T center, scale, bias;
+  using F = compute_t<T>;
+  F center, scale, bias;
 };
 
 template <typename T>
 Affine<T> affine_of(double mean, double invstd, double gamma, double beta) {
-  const T center = static_cast<T>(mean);
+  using F = compute_t<T>;
+  const F center = static_cast<F>(mean);
   const double k = gamma * invstd;
-  return {center, static_cast<T>(k),
-          static_cast<T>(beta + k * (static_cast<double>(center) - mean))};
+  return {center, static_cast<F>(k),
+          static_cast<F>(beta + k * (static_cast<double>(center) - mean))};
 }
 
-// dx = a * dy + b * (x - center) + c0 (see grad_affine_of).
+// dx = a * dy + b * (x - center) + c0 (see grad_affine_of), in the compute type.
 template <typename T>
 struct GradAffine {
-  T a, b, c0;
+  using F = compute_t<T>;
+  F a, b, c0;
 };
 
 // With k = gamma * invstd: dx = k * (dy - dbeta / M - xhat * dgamma / M) through the statistics,
 // else k * dy. xhat = (x - center) * invstd + (center - mean) * invstd puts the rounding of the
 // mean into c0, as in Affine.
 template <typename T>
-GradAffine<T> grad_affine_of(double mean, double invstd, double gamma, T center, double dgamma,
-                             double dbeta, int64_t count, bool through_stats) {
+GradAffine<T> grad_affine_of(double mean, double invstd, double gamma, compute_t<T> center,
+                             double dgamma, double dbeta, int64_t count, bool through_stats) {
+  using F = compute_t<T>;
   const double k = gamma * invstd;
-  if (!through_stats) return {static_cast<T>(k), T(0), T(0)};
+  if (!through_stats) return {static_cast<F>(k), F(0), F(0)};
   const double m = static_cast<double>(count);
   const double b = -k * invstd * dgamma / m;
-  return {static_cast<T>(k), static_cast<T>(b),
-          static_cast<T>(-k * dbeta / m + b * (static_cast<double>(center) - mean))};
+  return {static_cast<F>(k), static_cast<F>(b),
+          static_cast<F>(-k * dbeta / m + b * (static_cast<double>(center) - mean))};
 }
 
 // dgamma = sum dy * xhat from the sums of dy and dy * (x - center).

@@ -110,14 +110,14 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
   };
   // The channel's first value is its pilot: every item of the channel shifts by the same value.
   const auto affine_from = [&](int64_t c, const ShiftedSums& sums) {
-    moments[c] = sums.moments(static_cast<double>(x[strip_offset(e, 0, c)]));
+    moments[c] = sums.moments(static_cast<double>(value(x[strip_offset(e, 0, c)])));
     const double invstd = 1.0 / std::sqrt(moments[c].variance() + eps);
     invstd_out[c] = invstd;
     return affine_of<T>(moments[c].mean, invstd, gamma[c], beta[c]);
   };
   const auto sum_item = [&](int64_t c, int64_t n0, int64_t n1) {
     LaneSums<T> acc;
-    const T pilot = x[strip_offset(e, 0, c)];
+    const auto pilot = value(x[strip_offset(e, 0, c)]);
     for (int64_t n = n0; n < n1; ++n) {
       if (n + kAhead < n1) prefetch_strip(x + strip_offset(e, n + kAhead, c), e.s, false);
       add_sums(x + strip_offset(e, n, c), e.s, pilot, acc);
@@ -146,7 +146,7 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
           prefetch_strip(x + strip_offset(e, n + kAhead, c0), (c1 - c0) * e.s, false);
         }
         for (int64_t c = c0; c < c1; ++c) {
-          add_sums(x + strip_offset(e, n, c), e.s, x[strip_offset(e, 0, c)], acc[c - c0]);
+          add_sums(x + strip_offset(e, n, c), e.s, value(x[strip_offset(e, 0, c)]), acc[c - c0]);
         }
       }
       for (int64_t c = c0; c < c1; ++c) f[c - c0] = affine_from(c, acc[c - c0].total(e.n * e.s));

@@ -34,12 +34,13 @@ inline SumOrder sum_order(const Extents& e, int64_t inputs, int64_t element_byte
              : SumOrder::kRowOrder;
 }
 
-// Per-channel inputs of the column sums: center (and scale, bias for the relu mask), [C].
+// Per-channel inputs of the column sums, in the compute type: center (and scale, bias for the
+// relu mask), [C].
 template <typename T>
 struct Columns {
-  const T* center;
-  const T* scale;
-  const T* bias;
+  const compute_t<T>* center;
+  const compute_t<T>* scale;
+  const compute_t<T>* bias;
 };
 
 // s1 [NV * L], s2 [NV * L] += sums over rows [r0, r1) of x [rows, cols] of d = x - center and
@@ -202,11 +203,11 @@ void column_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1, 
   if (cols >= L) return;
   for (int64_t c = 0; c < cols; ++c) {  // fewer columns than a vector holds
     for (int64_t r = r0; r < r1; ++r) {
-      const T u = x[r * cols + c] - k.center[c];
+      const auto u = value(x[r * cols + c]) - k.center[c];
       if constexpr (kGrad) {
-        T scale{}, bias{};  // only for the relu mask, as in the vector paths
+        compute_t<T> scale{}, bias{};  // only for the relu mask, as in the vector paths
         if constexpr (kRelu) scale = k.scale[c], bias = k.bias[c];
-        const T g = masked_dy<kRelu>(u, dy[r * cols + c], scale, bias);
+        const auto g = masked_dy<kRelu>(u, value(dy[r * cols + c]), scale, bias);
         s1[c] += static_cast<double>(g);
         s2[c] += static_cast<double>(g) * static_cast<double>(u);
       } else {

@@ -1,8 +1,9 @@
 // The optimized KernelSet of one ISA build, kernel_set<T>() in namespace BNORM_CPU_NS: routes each
 // problem to the channels-first (NCHW, S > 1) or the row-major (N x C, channels-last) kernels and
 // picks the relu and non-relu instantiation. Included once, by the build's batch_norm_<isa>.cpp,
-// which also defines BNORM_CPU_NAME, BNORM_CPU_REQUIRES (a CpuIsa) and, for builds without
-// float64, BNORM_CPU_FLOAT_ONLY.
+// which also defines BNORM_CPU_NAME, BNORM_CPU_REQUIRES (a CpuIsa) and which element types it
+// leaves out: BNORM_CPU_FLOAT_ONLY (no float64), BNORM_CPU_NO_BF16 (no bfloat16),
+// BNORM_CPU_BF16_ONLY (bfloat16 alone: the AVX512_BF16 build).
 #pragma once
 
 #if !defined(BNORM_CPU_NAME) || !defined(BNORM_CPU_REQUIRES)
@@ -64,9 +65,17 @@ void backward(const T* x, const T* dy, const Extents& e, const double* mean, con
   }
 }
 
+// Whether this build rounds to bfloat16 with AVX512_BF16 instructions.
+#ifdef __AVX512BF16__
+constexpr bool kNeedsAvx512Bf16 = true;
+#else
+constexpr bool kNeedsAvx512Bf16 = false;
+#endif
+
 template <typename T>
 const KernelSet<T> kKernels = {BNORM_CPU_NAME,   CpuIsa::BNORM_CPU_REQUIRES, supports_everything,
-                               forward_train<T>, forward_infer<T>,           backward<T>};
+                               forward_train<T>, forward_infer<T>,           backward<T>,
+                               kNeedsAvx512Bf16};
 
 }  // namespace
 
@@ -75,9 +84,14 @@ const KernelSet<T>& kernel_set() {
   return kKernels<T>;
 }
 
+#ifndef BNORM_CPU_BF16_ONLY
 template const KernelSet<float>& kernel_set<float>();
-#ifndef BNORM_CPU_FLOAT_ONLY
+#endif
+#if !defined(BNORM_CPU_FLOAT_ONLY) && !defined(BNORM_CPU_BF16_ONLY)
 template const KernelSet<double>& kernel_set<double>();
+#endif
+#ifndef BNORM_CPU_NO_BF16
+template const KernelSet<bfloat16>& kernel_set<bfloat16>();
 #endif
 
 }  // namespace bnorm::kernels::BNORM_CPU_NS

@@ -26,7 +26,9 @@ void normalize_rows(const T* x, T* y, int64_t cols, const RowScratch<T>& scratch
   constexpr int64_t L = kLanes<T>;
   // Local copies: y could alias the scratch object as far as the compiler knows, which would
   // reload its pointers after every store.
-  const struct { const T *center, *scale, *bias; } s{scratch.center, scratch.scale, scratch.bias};
+  const struct {
+    const compute_t<T>*center, *scale, *bias;
+  } s{scratch.center, scratch.scale, scratch.bias};
   const auto vector_at = [&](int64_t c) {
     const V cv = load<V>(s.center + c), sv = load<V>(s.scale + c), bv = load<V>(s.bias + c);
 #pragma GCC unroll 2
@@ -43,8 +45,8 @@ void normalize_rows(const T* x, T* y, int64_t cols, const RowScratch<T>& scratch
   }
   for (int i = 0; i < R; ++i) {
     for (int64_t j = c; j < cols; ++j) {
-      const T v = normalized<kRelu>(x[i * cols + j], s.center[j], s.scale[j], s.bias[j]);
-      y[i * cols + j] = v;
+      y[i * cols + j] =
+          stored<T>(normalized<kRelu>(value(x[i * cols + j]), s.center[j], s.scale[j], s.bias[j]));
     }
   }
 }
@@ -58,13 +60,14 @@ void normalize_rows_streaming(const T* x, T* y, int64_t cols, int64_t r0, int64_
                               const RowScratch<T>& scratch) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
-  const struct { const T *center, *scale, *bias; } s{scratch.center, scratch.scale, scratch.bias};
+  const struct {
+    const compute_t<T>*center, *scale, *bias;
+  } s{scratch.center, scratch.scale, scratch.bias};
   x += r0 * cols, y += r0 * cols;
   int64_t k = 0;                  // the channel of the next element write_streaming asks for
   const int64_t step = L % cols;  // k advances by L channels per vector, modulo cols
   const auto one = [&](int64_t j) {
-    const T v = normalized<kRelu>(x[j], s.center[k], s.scale[k], s.bias[k]);
-    y[j] = v;
+    y[j] = stored<T>(normalized<kRelu>(value(x[j]), s.center[k], s.scale[k], s.bias[k]));
     k = k + 1 == cols ? 0 : k + 1;
   };
   write_streaming(y, (r1 - r0) * cols, one, [&](int64_t j) {
@@ -105,7 +108,7 @@ void dx_rows(const T* x, const T* dy, T* dx, int64_t cols, const RowScratch<T>& 
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
   const struct {  // local copies, as in normalize_rows
-    const T *center, *scale, *bias, *a, *b, *c0;
+    const compute_t<T>*center, *scale, *bias, *a, *b, *c0;
   } s{scratch.center, scratch.scale, scratch.bias, scratch.a, scratch.b, scratch.c0};
   const auto vector_at = [&](int64_t c) {
     const V cv = load<V>(s.center + c), av = load<V>(s.a + c), bv = load<V>(s.b + c),
@@ -128,10 +131,10 @@ void dx_rows(const T* x, const T* dy, T* dx, int64_t cols, const RowScratch<T>& 
   }
   for (int i = 0; i < R; ++i) {
     for (int64_t j = c; j < cols; ++j) {
-      const T u = x[i * cols + j] - s.center[j];
-      T g = dy[i * cols + j];
+      const auto u = value(x[i * cols + j]) - s.center[j];
+      auto g = value(dy[i * cols + j]);
       g = masked_dy<kRelu>(u, g, s.scale[j], s.bias[j]);
-      dx[i * cols + j] = dx_value(u, g, s.a[j], s.b[j], s.c0[j]);
+      dx[i * cols + j] = stored<T>(dx_value(u, g, s.a[j], s.b[j], s.c0[j]));
     }
   }
 }
@@ -143,16 +146,16 @@ void dx_rows_streaming(const T* x, const T* dy, T* dx, int64_t cols, int64_t r0,
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
   const struct {
-    const T *center, *scale, *bias, *a, *b, *c0;
+    const compute_t<T>*center, *scale, *bias, *a, *b, *c0;
   } s{scratch.center, scratch.scale, scratch.bias, scratch.a, scratch.b, scratch.c0};
   x += r0 * cols, dy += r0 * cols, dx += r0 * cols;
   int64_t k = 0;                  // the channel of the next element write_streaming asks for
   const int64_t step = L % cols;  // k advances by L channels per vector, modulo cols
   const auto one = [&](int64_t j) {
-    const T u = x[j] - s.center[k];
-    T g = dy[j];
+    const auto u = value(x[j]) - s.center[k];
+    auto g = value(dy[j]);
     g = masked_dy<kRelu>(u, g, s.scale[k], s.bias[k]);
-    dx[j] = dx_value(u, g, s.a[k], s.b[k], s.c0[k]);
+    dx[j] = stored<T>(dx_value(u, g, s.a[k], s.b[k], s.c0[k]));
     k = k + 1 == cols ? 0 : k + 1;
   };
   write_streaming(dx, (r1 - r0) * cols, one, [&](int64_t j) {

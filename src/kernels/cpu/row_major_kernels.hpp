@@ -34,13 +34,14 @@ void forward_train_rows(const T* x, const Extents& e, const double* gamma, const
   const bool stream = stream_output(e, sizeof(T));
   RowScratch<T> s(e.c, items.count);
   // Row 0 is the pilot: every item shifts channel c by x[0, c].
-  const Columns<T> pilot{x, nullptr, nullptr};
+  const compute_t<T>* pilot = pilot_row(x, s, e.c);
   for_each_item_by_thread(items.count, parallel, false, [&](int64_t i) {
-    column_sums<T, false, false>(x, nullptr, e.c, items.first(i), items.last(i), pilot,
-                                 s.part1 + i * e.c, s.part2 + i * e.c, sum_order(e, 1, sizeof(T)));
+    column_sums<T, false, false>(x, nullptr, e.c, items.first(i), items.last(i),
+                                 {pilot, nullptr, nullptr}, s.part1 + i * e.c, s.part2 + i * e.c,
+                                 sum_order(e, 1, sizeof(T)));
   });
   s.merge(e.c, items.count);
-  finish_statistics(s, x, items.rows, gamma, beta, eps, 0, e.c, moments, invstd);
+  finish_statistics(s, pilot, items.rows, gamma, beta, eps, 0, e.c, moments, invstd);
   s.wrap(e.c, false);
   for_each_item_by_thread(items.count, parallel, true, [&](int64_t i) {
     normalize_row_range<T, kRelu>(x, y, e.c, items.first(i), items.last(i), s, stream,

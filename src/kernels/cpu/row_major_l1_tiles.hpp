@@ -66,10 +66,12 @@ void forward_train_tiles(const T* x, const Extents& e, const double* gamma, cons
   constexpr int64_t L = kLanes<T>;
   const int64_t rows = e.n * e.s, cols = e.c;
   RowScratch<T> s(cols, 0);
+  const compute_t<T>* pilot = pilot_row(x, s, cols);
   const auto statistics = [&]<int NV>(int64_t c, int64_t fresh) {
     // Row 0 is the pilot, as in the two-pass kernels.
-    tile_sums<T, false, false, NV>(x, nullptr, rows, cols, c, fresh, {x + c, nullptr, nullptr}, s);
-    finish_statistics(s, x, rows, gamma, beta, eps, fresh, c + NV * L, moments, invstd);
+    tile_sums<T, false, false, NV>(x, nullptr, rows, cols, c, fresh, {pilot + c, nullptr, nullptr},
+                                   s);
+    finish_statistics(s, pilot, rows, gamma, beta, eps, fresh, c + NV * L, moments, invstd);
   };
   // Columns before `fresh` are written again with the values they already have (x != y).
   const auto normalize = [&]<int NV>(int64_t c, int64_t) {
@@ -114,9 +116,9 @@ void backward_tiles(const T* x, const T* dy, const Extents& e, const double* mea
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t j = fresh; j < c + NV * L; ++j) {
           const int64_t at = r * cols + j;
-          const T u = x[at] - s.center[j];
-          const T g = masked_dy<kRelu>(u, dy[at], s.scale[j], s.bias[j]);
-          dx[at] = dx_value(u, g, s.a[j], s.b[j], s.c0[j]);
+          const auto u = value(x[at]) - s.center[j];
+          const auto g = masked_dy<kRelu>(u, value(dy[at]), s.scale[j], s.bias[j]);
+          dx[at] = stored<T>(dx_value(u, g, s.a[j], s.b[j], s.c0[j]));
         }
       }
       return;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "bnorm/layout.hpp"
 #include "bnorm/moments.hpp"
@@ -32,21 +33,22 @@ struct RowItems {
   int64_t last(int64_t item) const { return min64(rows, first(item) + rows_per_item); }
 };
 
-// Per-channel arrays of one call, carved from the thread's scratch: T arrays [C + L] then the
-// item partial sums [items, C] and their totals [C] in double. The T arrays hold L values past
-// channel C - 1 that repeat the first channels (wrap), so that a vector of a flat span of rows
-// can start at any channel.
+// Per-channel arrays of one call, carved from the thread's scratch: arrays [C + L] of the compute
+// type F then the item partial sums [items, C] and their totals [C] in double. The F arrays hold L
+// values past channel C - 1 that repeat the first channels (wrap), so that a vector of a flat span
+// of rows can start at any channel.
 template <typename T>
 struct RowScratch {
-  T *center, *scale, *bias, *a, *b, *c0;
+  using F = compute_t<T>;
+  F *center, *scale, *bias, *a, *b, *c0;
   double *part1, *part2, *sum1, *sum2;
 
   RowScratch(int64_t c, int64_t items) {
     const size_t cs = static_cast<size_t>(c), ws = cs + static_cast<size_t>(kLanes<T>);
-    const size_t t_bytes = (6 * ws * sizeof(T) + 63) / 64 * 64;
+    const size_t t_bytes = (6 * ws * sizeof(F) + 63) / 64 * 64;
     const size_t d_count = 2 * cs * static_cast<size_t>(items) + 2 * cs;
     auto* base = static_cast<char*>(thread_scratch(t_bytes + d_count * sizeof(double)));
-    T* t = reinterpret_cast<T*>(base);
+    F* t = reinterpret_cast<F*>(base);
     center = t, scale = t + ws, bias = t + 2 * ws, a = t + 3 * ws, b = t + 4 * ws, c0 = t + 5 * ws;
     part1 = reinterpret_cast<double*>(base + t_bytes);
     part2 = part1 + cs * static_cast<size_t>(items);
@@ -57,7 +59,7 @@ struct RowScratch {
   // Sets entries [c, c + L) of the normalize's arrays (center, scale, bias), and with `grad` of
   // the gradient's (a, b, c0) too, to those of channels 0, 1, ... (cyclically for c < L).
   void wrap(int64_t c, bool grad) {
-    for (T* p : {center, scale, bias, a, b, c0}) {
+    for (F* p : {center, scale, bias, a, b, c0}) {
       if (!grad && (p == a || p == b || p == c0)) continue;
       for (int64_t j = c; j < c + kLanes<T>; ++j) p[j] = p[j - c];
     }
@@ -72,14 +74,26 @@ struct RowScratch {
   }
 };
 
+// Row 0 of x in the compute type: the pilot every item shifts by. Float data is its own; bfloat16
+// data gets a float copy in the scratch's `a` (which the forward does not otherwise use).
+template <typename T>
+const compute_t<T>* pilot_row(const T* x, RowScratch<T>& s, int64_t cols) {
+  if constexpr (std::is_same_v<T, compute_t<T>>) {
+    return x;
+  } else {
+    for (int64_t c = 0; c < cols; ++c) s.a[c] = value(x[c]);
+    return s.a;
+  }
+}
+
 // Channels [c0, c1) of the statistics: sum1, sum2 hold the sums of x - pilot and its square over
 // `rows` rows and become the mean and M2; sets invstd, moments and the normalize's center, scale
 // and bias. Loops without calls or branches, which the compiler vectorizes (sqrt and division
 // dominate a small layer otherwise); the same arithmetic as ShiftedSums::moments and affine_of.
 template <typename T>
-void finish_statistics(RowScratch<T>& s, const T* pilot, int64_t rows, const double* gamma,
-                       const double* beta, double eps, int64_t c0, int64_t c1, Moments* moments,
-                       double* invstd) {
+void finish_statistics(RowScratch<T>& s, const compute_t<T>* pilot, int64_t rows,
+                       const double* gamma, const double* beta, double eps, int64_t c0, int64_t c1,
+                       Moments* moments, double* invstd) {
   const double n = static_cast<double>(rows);
   for (int64_t c = c0; c < c1; ++c) {
     const double mean_d = s.sum1[c] / n;
@@ -91,10 +105,10 @@ void finish_statistics(RowScratch<T>& s, const T* pilot, int64_t rows, const dou
   for (int64_t c = c0; c < c1; ++c) {
     const double mean = s.sum1[c];
     const double k = gamma[c] * invstd[c];
-    const T center = static_cast<T>(mean);
+    const auto center = static_cast<compute_t<T>>(mean);
     s.center[c] = center;
-    s.scale[c] = static_cast<T>(k);
-    s.bias[c] = static_cast<T>(beta[c] + k * (static_cast<double>(center) - mean));
+    s.scale[c] = static_cast<compute_t<T>>(k);
+    s.bias[c] = static_cast<compute_t<T>>(beta[c] + k * (static_cast<double>(center) - mean));
   }
   for (int64_t c = c0; c < c1; ++c) moments[c] = {rows, s.sum1[c], s.sum2[c]};
 }
@@ -126,7 +140,8 @@ void finish_gradient(RowScratch<T>& s, int64_t rows, const double* mean, const d
     const double rounding = static_cast<double>(s.center[c]) - mean[c];
     const double b = through_stats ? -k * invstd[c] * dgamma[c] / m : 0.0;
     const double c0v = through_stats ? -k * dbeta[c] / m + b * rounding : 0.0;
-    s.a[c] = static_cast<T>(k), s.b[c] = static_cast<T>(b), s.c0[c] = static_cast<T>(c0v);
+    using F = compute_t<T>;
+    s.a[c] = static_cast<F>(k), s.b[c] = static_cast<F>(b), s.c0[c] = static_cast<F>(c0v);
   }
 }
 

@@ -15,7 +15,7 @@ namespace {
 
 // acc += sums of (x - pilot) and its square over p [len].
 template <typename T>
-void add_sums(const T* p, int64_t len, T pilot, LaneSums<T>& acc) {
+void add_sums(const T* p, int64_t len, compute_t<T> pilot, LaneSums<T>& acc) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
   const V pv = V{} + pilot;
@@ -49,7 +49,7 @@ void add_sums(const T* p, int64_t len, T pilot, LaneSums<T>& acc) {
     i = len;
   }
   for (; i < len; ++i) {
-    const double u = static_cast<double>(p[i] - pilot);
+    const double u = static_cast<double>(value(p[i]) - pilot);
     acc.t1 += u;
     acc.t2 += u * u;
   }
@@ -66,8 +66,7 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
   int64_t i = 0;
   if constexpr (kStream) {
     const auto one = [&](int64_t j) {
-      const T v = normalized<kRelu>(x[j], f.center, f.scale, f.bias);
-      y[j] = v;
+      y[j] = stored<T>(normalized<kRelu>(value(x[j]), f.center, f.scale, f.bias));
     };
     write_streaming(y, len, one, [&](int64_t j) {
       const V v = normalized<kRelu>(load<V>(x + j), cv, sv, bv);
@@ -84,10 +83,7 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
     store(y + len - L, v);
     i = len;
   }
-  for (; i < len; ++i) {
-    const T v = normalized<kRelu>(x[i], f.center, f.scale, f.bias);
-    y[i] = v;
-  }
+  for (; i < len; ++i) y[i] = stored<T>(normalized<kRelu>(value(x[i]), f.center, f.scale, f.bias));
 }
 
 // acc += sums of g and g * (x - center) over x, dy [len], where g = dy, masked by the recomputed
@@ -132,8 +128,8 @@ void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T
     i = len;
   }
   for (; i < len; ++i) {
-    const T u = x[i] - f.center;
-    T g = dy[i];
+    const auto u = value(x[i]) - f.center;
+    auto g = value(dy[i]);
     g = masked_dy<kRelu>(u, g, f.scale, f.bias);
     acc.t1 += static_cast<double>(g);
     acc.t2 += static_cast<double>(g) * static_cast<double>(u);
@@ -151,10 +147,10 @@ void dx_span(const T* x, const T* dy, T* dx, int64_t len, Affine<T> f, GradAffin
   int64_t i = 0;
   if constexpr (kStream) {
     const auto one = [&](int64_t j) {
-      const T u = x[j] - f.center;
-      T g = dy[j];
+      const auto u = value(x[j]) - f.center;
+      auto g = value(dy[j]);
       g = masked_dy<kRelu>(u, g, f.scale, f.bias);
-      dx[j] = dx_value(u, g, k.a, k.b, k.c0);
+      dx[j] = stored<T>(dx_value(u, g, k.a, k.b, k.c0));
     };
     write_streaming(dx, len, one, [&](int64_t j) {
       const V u = load<V>(x + j) - cv;
@@ -178,10 +174,10 @@ void dx_span(const T* x, const T* dy, T* dx, int64_t len, Affine<T> f, GradAffin
     i = len;
   }
   for (; i < len; ++i) {
-    const T u = x[i] - f.center;
-    T g = dy[i];
+    const auto u = value(x[i]) - f.center;
+    auto g = value(dy[i]);
     g = masked_dy<kRelu>(u, g, f.scale, f.bias);
-    dx[i] = dx_value(u, g, k.a, k.b, k.c0);
+    dx[i] = stored<T>(dx_value(u, g, k.a, k.b, k.c0));
   }
 }
 

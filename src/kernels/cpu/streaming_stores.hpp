@@ -42,6 +42,29 @@ inline void store_stream(T* p, V v) {
 #endif
 }
 
+// bfloat16: the vector rounded to half a vector of bfloat16 (aligned as p is), stored in 32-, 16-
+// or 8-byte non-temporal pieces.
+template <typename V>
+inline void store_stream(bfloat16* p, V v) {
+  const Bf16Vector h = to_bf16(v);
+  char* out = reinterpret_cast<char*>(p);
+#if BNORM_CPU_VECTOR_BYTES == 64 && defined(__AVX512F__)
+  _mm256_stream_si256(reinterpret_cast<__m256i*>(out), reinterpret_cast<__m256i>(h));
+#else
+  if constexpr (sizeof h >= 16) {
+    for (size_t k = 0; k < sizeof h; k += 16) {
+      __m128i piece;
+      std::memcpy(&piece, reinterpret_cast<const char*>(&h) + k, 16);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(out + k), piece);
+    }
+  } else {
+    long long piece;
+    std::memcpy(&piece, &h, sizeof piece);
+    _mm_stream_si64(reinterpret_cast<long long*>(out), piece);
+  }
+#endif
+}
+
 // Non-temporal stores are weakly ordered: a work item that made them ends with this, before
 // another thread (or the caller) may read its outputs.
 inline void stream_fence() { _mm_sfence(); }

@@ -1,6 +1,7 @@
 // Reference BatchNorm kernels: plain loops over (channel, sample, position), float64
 // accumulation, two passes for the variance, one thread. Slow on purpose and kept forever: every
-// optimized kernel is tested against these.
+// optimized kernel is tested against these. bfloat16 data is read exactly into float64 and each
+// output rounded once, to nearest even, from its float64 value.
 #include <cmath>
 
 #include "kernels/kernels.hpp"
@@ -121,5 +122,6 @@ const KernelSet<T>& reference_kernels() {
 
 template const KernelSet<float>& reference_kernels<float>();
 template const KernelSet<double>& reference_kernels<double>();
+template const KernelSet<bfloat16>& reference_kernels<bfloat16>();
 
 }  // namespace bnorm::kernels
