@@ -35,8 +35,12 @@ TEST_P(SyncEquivalence, MatchesOneProcessOnTheConcatenatedBatch) {
 
 std::string case_name(const ::testing::TestParamInfo<SyncEquivalence::ParamType>& info) {
   const auto [k, index, is_double] = info.param;
-  return "k" + std::to_string(k) + "_" + sync_cases(k).at(index).name +
-         (is_double ? "_f64" : "_f32");
+  std::string name = "k";  // appended apart: GCC 12 misreports "k" + string&& (-Wrestrict)
+  name += std::to_string(k);
+  name += '_';
+  name += sync_cases(k).at(index).name;
+  name += is_double ? "_f64" : "_f32";
+  return name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, SyncEquivalence,

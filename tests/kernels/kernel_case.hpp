@@ -17,8 +17,18 @@ struct KernelCase {
   uint64_t seed = 1;
 
   std::string name() const {
-    return "N" + std::to_string(e.n) + " C" + std::to_string(e.c) + " S" + std::to_string(e.s) +
-           " " + std::string(to_string(e.layout)) + " seed " + std::to_string(seed);
+    // Appended piece by piece: GCC 12 misreports "literal" + string&& as an overlapping memcpy.
+    std::string s = "N";
+    s += std::to_string(e.n);
+    s += " C";
+    s += std::to_string(e.c);
+    s += " S";
+    s += std::to_string(e.s);
+    s += ' ';
+    s += to_string(e.layout);
+    s += " seed ";
+    s += std::to_string(seed);
+    return s;
   }
 };
 
