@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "band_images.hpp"
 #include "bnorm/error.hpp"
 #include "experiments/claims.hpp"
 #include "experiments/paper_experiments.hpp"
@@ -153,18 +154,8 @@ TEST(E1Judge, MismatchedRunsAreRefused) {
   EXPECT_THROW(judge_fig1_seeds({}, {}, {}, {}), Error);
 }
 
-// 28x28 images: class k lights row band k, plus noise; learnable in a few steps.
 data::Dataset bands(int64_t count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> noise(0.0f, 0.6f);
-  data::Dataset d{.name = "synthetic", .count = count, .features = 784};
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int32_t>(i % data::kNumClasses);
-    d.labels.push_back(label);
-    for (int64_t p = 0; p < 784; ++p)
-      d.images.push_back((p / 28 / 3 == label ? 0.5f : 0.0f) + noise(rng));
-  }
-  return d;
+  return test::band_images(count, seed, 0.5f, 0.6f);
 }
 
 PaperSettings tiny(int jobs = 1) {

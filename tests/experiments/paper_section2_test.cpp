@@ -7,25 +7,14 @@
 #include <random>
 #include <sstream>
 
+#include "band_images.hpp"
 #include "bnorm/error.hpp"
 #include "experiments/paper_experiments.hpp"
 
 namespace bnorm::experiments {
 namespace {
 
-// 28x28 images: class k brightens row band k of the image, plus noise. Learnable in a few steps.
-data::Dataset bands(int64_t count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> noise(0.0f, 0.3f);
-  data::Dataset d{.name = "synthetic", .count = count, .features = 784};
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int32_t>(i % data::kNumClasses);
-    d.labels.push_back(label);
-    for (int64_t p = 0; p < 784; ++p)
-      d.images.push_back((p / 28 / 3 == label ? 0.7f : 0.0f) + noise(rng));
-  }
-  return d;
-}
+data::Dataset bands(int64_t count, uint64_t seed) { return test::band_images(count, seed); }
 
 PaperSettings tiny(int64_t steps) {
   return {.seeds = 1, .steps = steps, .batch = 10, .show_progress = false};

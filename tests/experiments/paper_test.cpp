@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "band_images.hpp"
 #include "bnorm/error.hpp"
 #include "experiments/accuracy_curves.hpp"
 #include "experiments/paper_experiments.hpp"
@@ -25,21 +26,7 @@
 namespace bnorm::experiments {
 namespace {
 
-// 28x28 images: class k brightens row band k of the image, plus noise. Learnable in a few steps.
-data::Dataset bands(int64_t count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> noise(0.0f, 0.3f);
-  data::Dataset d{.name = "synthetic", .count = count, .features = 784};
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int32_t>(i % data::kNumClasses);
-    d.labels.push_back(label);
-    for (int64_t p = 0; p < 784; ++p) {
-      const bool on = p / 28 / 3 == label;
-      d.images.push_back((on ? 0.7f : 0.0f) + noise(rng));
-    }
-  }
-  return d;
-}
+data::Dataset bands(int64_t count, uint64_t seed) { return test::band_images(count, seed); }
 
 PaperSettings tiny() {
   return {.seeds = 1, .lrs = {0.1, 1.0}, .steps = 3, .batch = 10, .show_progress = false};

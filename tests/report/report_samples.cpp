@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "band_images.hpp"
 #include "experiments/fig1_run.hpp"
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_output.hpp"
@@ -17,20 +18,7 @@ namespace {
 
 using bnorm::data::Dataset;
 
-// 28x28 images: class k brightens row band k, plus noise (learnable in a few steps; square, so
-// E3's CNN takes them too).
-Dataset bands(int64_t count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> noise(0.0f, 0.3f);
-  Dataset d{.name = "synthetic", .count = count, .features = 784};
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int32_t>(i % bnorm::data::kNumClasses);
-    d.labels.push_back(label);
-    for (int64_t p = 0; p < 784; ++p)
-      d.images.push_back((p / 28 / 3 == label ? 0.7f : 0.0f) + noise(rng));
-  }
-  return d;
-}
+Dataset bands(int64_t count, uint64_t seed) { return bnorm::test::band_images(count, seed); }
 
 void write_fig1(const std::filesystem::path& dir, const Dataset& train, const Dataset& test) {
   namespace ex = bnorm::experiments;
