@@ -12,6 +12,7 @@
 #include "check.hpp"
 #include "functional_internal.hpp"
 #include "kernels/kernels.hpp"
+#include "optimized_range.hpp"
 
 namespace bnorm {
 namespace {
@@ -177,9 +178,15 @@ void detail::forward_train_sized(std::span<const T> x, const Extents& e,
   const double* g = to_double(gamma, e.c, 1.0, kGamma);
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* invstd = save_invstd.empty() ? channel_array(kInvstd, e.c) : save_invstd.data();
-  detail::select_kernels<T>(e, backend)
-      .forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
-                     batch_moments.data(), invstd);
+  const auto run = [&](const kernels::KernelSet<T>& k) {
+    k.forward_train(x.data(), e, g, b, eps, activation == Activation::kRelu, y.data(),
+                    batch_moments.data(), invstd);
+  };
+  const kernels::KernelSet<T>& kernels = detail::select_kernels<T>(e, backend);
+  run(kernels);
+  if (&kernels != &kernels::reference_kernels<T>() &&
+      detail::outside_optimized_range<T>(batch_moments))
+    run(kernels::reference_kernels<T>());
 }
 
 template <typename T>
@@ -325,11 +332,14 @@ void detail::backward_checked(std::span<const T> x, std::span<const T> dy, const
   const double* b = to_double(beta, e.c, 0.0, kBeta);
   double* sum_dy_xhat = channel_array(kSumDyXhat, e.c);
   double* sum_dy = channel_array(kSumDy, e.c);
-  detail::select_kernels<T>(e, backend)
-      .backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g, b,
-                activation == Activation::kRelu,
-                stats_gradient == StatsGradient::kThroughBatchStats,
-                dx.empty() ? nullptr : dx.data(), sum_dy_xhat, sum_dy);
+  const kernels::KernelSet<T>& kernels =
+      detail::outside_optimized_range<T>(mean.data(), invstd.data(), e.c, e.per_channel())
+          ? kernels::reference_kernels<T>()
+          : detail::select_kernels<T>(e, backend);
+  kernels.backward(x.data(), dy.data(), e, mean.data(), invstd.data(), g, b,
+                   activation == Activation::kRelu,
+                   stats_gradient == StatsGradient::kThroughBatchStats,
+                   dx.empty() ? nullptr : dx.data(), sum_dy_xhat, sum_dy);
   for (size_t c = 0; c < dgamma.size(); ++c) dgamma[c] = static_cast<P>(sum_dy_xhat[c]);
   for (size_t c = 0; c < dbeta.size(); ++c) dbeta[c] = static_cast<P>(sum_dy[c]);
 }
