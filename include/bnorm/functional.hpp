@@ -37,10 +37,7 @@ template <typename T>
 using parameter_t = typename ParameterType<T>::type;
 
 // Which implementation runs. kAuto takes the first implementation, in order of preference, that
-// supports the problem; the reference supports everything and comes last. A training forward or
-// backward whose data spread comes within 4x of the type's largest finite value (inputs near
-// ±3e38 in float) runs on the reference under kAuto and kOptimized too: the optimized kernels
-// subtract in the element type and would overflow there.
+// supports the problem; the reference supports everything and comes last.
 enum class Backend {
   kAuto,
   kReference,  // plain loops, float64 accumulation, one thread: slow and obviously correct

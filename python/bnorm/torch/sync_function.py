@@ -11,7 +11,7 @@ import torch.distributed as dist
 from torch.autograd.function import once_differentiable
 
 import bnorm._bnorm as _C
-from bnorm.torch.function import _physical, _vector
+from bnorm.torch.function import _empty, _physical, _vector
 
 _OP = "sync_batch_norm"
 _DTYPES = {torch.float32: 1.0, torch.float64: 2.0}
@@ -88,7 +88,7 @@ class SyncBatchNormFunction(torch.autograd.Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, factor, eps, layout, group,
                 world_size):
         xn = _physical(x, layout)
-        y = torch.empty_like(x)
+        y = _empty(x, layout)
         yn = _physical(y, layout)
         local = _local_moments(xn, yn, layout, eps)
         gathered = [torch.empty_like(local) for _ in range(world_size)]
