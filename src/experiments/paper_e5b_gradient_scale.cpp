@@ -54,8 +54,9 @@ GradientAt gradient_at(const data::Dataset& train, double a, uint64_t seed, int6
   double total = 0;
   for (size_t h = 0; h < mlp.hidden_layers(); ++h) {
     double sq = 0;
-    for (float v : mlp.net().layer(mlp.linear_index(h)).parameters().front().grad)
-      sq += static_cast<double>(v) * v;
+    // Held by name: a range-for over a member of the temporary vector would outlive it.
+    const auto params = mlp.net().layer(mlp.linear_index(h)).parameters();
+    for (float v : params.front().grad) sq += static_cast<double>(v) * v;
     g.per_layer.push_back(std::sqrt(sq));
     total += sq;
     // The BN input is the Linear's output: its per-unit batch variance against eps.
