@@ -1,5 +1,5 @@
-// Argument checks shared by the renorm and ghost functional calls, with functional.cpp's wording:
-// sizes of tensors and per-channel arrays, and eps.
+// Argument checks shared by the functional calls (BatchNorm, Batch Renorm, Ghost BatchNorm): sizes
+// of tensors and per-channel arrays, eps, and overlapping buffers.
 #pragma once
 
 #include <cmath>
@@ -24,7 +24,7 @@ template <typename T>
 void check_optional_size(std::span<T> s, int64_t expected, std::string_view op,
                          std::string_view name) {
   check(s.empty() || static_cast<int64_t>(s.size()) == expected, op, "expected ", name,
-        " to be empty or hold ", expected, " elements, got ", s.size());
+        " to be empty or hold ", expected, " elements (one per channel), got ", s.size());
 }
 
 // eps below T's smallest normal underflows in T, and 1/sqrt(eps) of a constant channel overflows.
@@ -33,7 +33,9 @@ void check_eps(double eps, std::string_view op) {
   check(std::isfinite(eps) && eps >= std::numeric_limits<T>::min() &&
             eps <= std::numeric_limits<T>::max(),
         op, "expected eps > 0 and at least ", std::numeric_limits<T>::min(),
-        " (the smallest normal number of the data type), got ", eps);
+        " (the smallest normal number of the data type; below it 1/sqrt(var + eps) overflows on a "
+        "constant channel), got ",
+        eps);
 }
 
 // Whether two buffers share any byte (std::less: a total order even across allocations).

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 
+#include "api_checks.hpp"
 #include "check.hpp"
 #include "functional_internal.hpp"
 #include "kernels/kernels.hpp"
@@ -18,39 +19,10 @@ namespace bnorm {
 namespace {
 
 using detail::check;
-
-template <typename T>
-void check_size(std::span<T> s, int64_t expected, std::string_view op, std::string_view name) {
-  check(static_cast<int64_t>(s.size()) == expected, op, "expected ", name, " to hold ", expected,
-        " elements, got ", s.size());
-}
-
-template <typename T>
-void check_optional_size(std::span<T> s, int64_t expected, std::string_view op,
-                         std::string_view name) {
-  check(s.empty() || static_cast<int64_t>(s.size()) == expected, op, "expected ", name,
-        " to be empty or hold ", expected, " elements (one per channel), got ", s.size());
-}
-
-// eps below T's smallest normal underflows in T, and 1/sqrt(eps) of a constant channel overflows.
-template <typename T>
-void check_eps(double eps, std::string_view op) {
-  check(std::isfinite(eps) && eps >= std::numeric_limits<T>::min() &&
-            eps <= std::numeric_limits<T>::max(),
-        op, "expected eps > 0 and at least ", std::numeric_limits<T>::min(),
-        " (the smallest normal number of the data type; below it 1/sqrt(var + eps) overflows on a "
-        "constant channel), got ",
-        eps);
-}
-
-template <typename A, typename B>
-bool overlap(std::span<A> a, std::span<B> b) {
-  if (a.empty() || b.empty()) return false;
-  const auto* a0 = reinterpret_cast<const char*>(a.data());
-  const auto* b0 = reinterpret_cast<const char*>(b.data());
-  const auto less = std::less<const char*>();
-  return less(a0, b0 + b.size_bytes()) && less(b0, a0 + a.size_bytes());
-}
+using detail::check_eps;
+using detail::check_optional_size;
+using detail::check_size;
+using detail::overlap;
 
 // Per-channel arrays in float64 for the kernels, in per-thread buffers reused from call to call:
 // a small layer (60 x 100) takes about a microsecond, on the order of a heap allocation.
