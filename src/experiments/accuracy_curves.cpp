@@ -9,6 +9,7 @@
 #include "experiments/paper_text.hpp"
 #include "experiments/training_loop.hpp"
 #include "optim/classifier_trainer.hpp"
+#include "optim/data_parallel.hpp"
 
 namespace bnorm::experiments {
 
@@ -16,10 +17,12 @@ Curve train_curve(const std::string& name, nn::Sequential& net, const TrainSpec&
                   const data::Dataset& train, const data::Dataset& test) {
   require(spec.decay_over_run > 0 && spec.decay_over_run <= 1, name,
           "decay over the run must be in (0, 1], got " + fmt("%g", spec.decay_over_run));
+  // Before the optimizer takes the parameters: synchronizing moves the BN layers' views.
+  if (spec.comm != nullptr) optim::synchronize_batch_norm(net, *spec.comm);
   optim::Sgd sgd(net.parameters(), spec.sgd);
   const double gamma = std::pow(spec.decay_over_run, 1.0 / static_cast<double>(spec.steps));
   optim::ClassifierTrainer trainer(net, sgd, optim::LrSchedule::exponential(spec.sgd.lr, gamma),
-                                   {.eval_batch = spec.eval_batch});
+                                   {.eval_batch = spec.eval_batch, .comm = spec.comm});
   Curve curve{.name = name};
   const TrainingLoop loop{.steps = spec.steps,
                           .batch = spec.batch,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bnorm/communicator.hpp"
 #include "data/dataset.hpp"
 #include "experiments/claims.hpp"
 #include "nn/sequential.hpp"
@@ -26,6 +27,9 @@ struct TrainSpec {
   uint64_t seed = 1;            // batch order
   int64_t eval_batch = 500;
   bool show_progress = true;
+  // Data parallel over these ranks: net's BN layers synchronize, and each rank trains on its shard
+  // of every batch (the same curve on every rank). nullptr: one process.
+  Communicator* comm = nullptr;
 };
 
 // Trains net on train and records test accuracy at step 0, every eval_every steps and at the end.

@@ -120,7 +120,8 @@ Curve train_model(const Model& m, int seed, const PaperSettings& s, int64_t side
        .decay_over_run = m.accelerated ? kFastDecay : kSlowDecay,
        .seed = static_cast<uint64_t>(seed),
        .eval_batch = 250,
-       .show_progress = s.show_progress && !concurrent},  // concurrent bars would overwrite
+       .show_progress = s.show_progress && !concurrent,  // concurrent bars would overwrite
+       .comm = s.comm},
       train, test);
 }
 
@@ -208,9 +209,11 @@ ExperimentResult run_e3_fig3(const PaperSettings& s, const data::Dataset& train,
   // threads, and land in runs[model][seed - 1], so the numbers do not depend on jobs.
   const std::vector<Model> ms = models();
   std::vector<std::vector<Curve>> runs(ms.size(), std::vector<Curve>(static_cast<size_t>(seeds)));
-  const bool concurrent = s.jobs > 1;
+  // Data parallel: one training at a time, so that every rank makes its collectives in one order.
+  const int jobs = s.comm != nullptr ? 1 : s.jobs;
+  const bool concurrent = jobs > 1;
   std::mutex print_mutex;
-  run_tasks(ms.size() * static_cast<size_t>(seeds), s.jobs, [&](size_t task) {
+  run_tasks(ms.size() * static_cast<size_t>(seeds), jobs, [&](size_t task) {
     const Model& m = ms[task / static_cast<size_t>(seeds)];
     const int seed = static_cast<int>(task % static_cast<size_t>(seeds)) + 1;
     Curve c = train_model(m, seed, s, side, steps, concurrent, train, test);

@@ -66,6 +66,9 @@ std::vector<std::string_view> paper_experiment_ids();  // E1, E2, E3, ... E12, i
 // Older ids still accepted, each run as its new id: E9 (now E9b).
 std::vector<std::string_view> paper_experiment_aliases();
 std::string_view paper_dataset(std::string_view id);  // "mnist" or "fashion"
+// Whether the experiment trains data-parallel when PaperSettings::comm is set (E3, the CNN); the
+// others throw bnorm::Error under a communicator of more than one rank.
+bool paper_data_parallel(std::string_view id);
 // Runs the experiment with that id (case-insensitive). Throws bnorm::Error on an unknown id,
 // listing the valid ones.
 ExperimentResult run_paper_experiment(std::string_view id, const PaperSettings& s,

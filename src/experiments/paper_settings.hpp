@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bnorm/communicator.hpp"
 #include "data/dataset.hpp"
 
 namespace bnorm::experiments {
@@ -21,6 +22,9 @@ struct PaperSettings {
   int64_t batch = 60;         // examples per step
   int64_t test_limit = 0;     // > 0: evaluate on the first test_limit test images only
   bool show_progress = true;  // a line per run on stderr
+  // Data-parallel training over these ranks (under mpirun; paper_data_parallel experiments only):
+  // every run trains on each rank's shard of every batch with synchronized BN, one run at a time.
+  Communicator* comm = nullptr;
 };
 
 // Steps for the run: settings.steps when set, else quick or full.

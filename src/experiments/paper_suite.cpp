@@ -29,6 +29,10 @@ constexpr Entry kExperiments[] = {
     {"E11", "mnist", run_e11_population},    {"E12", "mnist", run_e12_jacobian},
 };
 
+// The experiments that train data-parallel under mpirun (PaperSettings::comm): the paper's CNN.
+// The others train several networks side by side or read per-process state, and refuse.
+constexpr std::string_view kDataParallel[] = {"E3"};
+
 // Ids renamed since they were published: old id, new id.
 constexpr std::pair<std::string_view, std::string_view> kAliases[] = {{"E9", "E9b"}};
 
@@ -50,6 +54,12 @@ const Entry& find(std::string_view id) {
   throw Error("[paper] unknown experiment '" + std::string(id) + "'; valid ids: " + valid);
 }
 
+std::string data_parallel_ids() {
+  std::string ids;
+  for (std::string_view id : kDataParallel) ids += (ids.empty() ? "" : ", ") + std::string(id);
+  return ids;
+}
+
 }  // namespace
 
 std::vector<std::string_view> paper_experiment_ids() {
@@ -66,6 +76,12 @@ std::vector<std::string_view> paper_experiment_aliases() {
 
 std::string_view paper_dataset(std::string_view id) { return find(id).dataset; }
 
+bool paper_data_parallel(std::string_view id) {
+  const std::string_view found = find(id).id;
+  return std::find(std::begin(kDataParallel), std::end(kDataParallel), found) !=
+         std::end(kDataParallel);
+}
+
 ExperimentResult run_paper_experiment(std::string_view id, const PaperSettings& s,
                                       const data::Dataset& train, const data::Dataset& test) {
   require(s.threads >= 1, std::string(id),
@@ -73,6 +89,10 @@ ExperimentResult run_paper_experiment(std::string_view id, const PaperSettings& 
   require(s.jobs >= 1, std::string(id), "jobs must be >= 1, got " + std::to_string(s.jobs));
   require(s.seeds >= 0, std::string(id), "seeds must be >= 1, got " + std::to_string(s.seeds));
   require(s.batch >= 2, std::string(id), "batch must be >= 2, got " + std::to_string(s.batch));
+  require(s.comm == nullptr || paper_data_parallel(id), std::string(id),
+          "expected one process (it does not train data-parallel), got a launcher job of " +
+              std::to_string(s.comm == nullptr ? 1 : s.comm->size()) +
+              " ranks: run it without mpirun, or run " + data_parallel_ids() + " under mpirun");
   return find(id).run(s, train, test);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "check.hpp"
+#include "nn/dropout.hpp"
 
 namespace bnorm::optim {
 
@@ -12,8 +13,10 @@ ClassifierTrainer::ClassifierTrainer(nn::Sequential& net, Sgd& optimizer, LrSche
     : net_(net), optimizer_(optimizer), schedule_(schedule), options_(options) {
   detail::check(options.eval_batch > 0, "ClassifierTrainer", "expected eval_batch > 0, got ",
                 options.eval_batch);
-  if (options.comm != nullptr)
-    all_reduce_ = std::make_unique<GradientAllReduce>(optimizer.parameters(), *options.comm);
+  if (options.comm == nullptr) return;
+  all_reduce_ = std::make_unique<GradientAllReduce>(optimizer.parameters(), *options.comm);
+  for (size_t i = 0; i < net.size(); ++i)
+    if (auto* d = dynamic_cast<nn::Dropout*>(&net.layer(i))) dropouts_.push_back(d);
 }
 
 double ClassifierTrainer::train_step(std::span<const float> x, std::span<const int32_t> labels) {
@@ -44,6 +47,7 @@ double ClassifierTrainer::train_step(std::span<const float> x, std::span<const i
   optimizer_.zero_grad();
   // loss = sum over ranks of (b / B) * local mean loss; so is its gradient.
   const double weight = static_cast<double>(batch) / static_cast<double>(global_batch);
+  for (nn::Dropout* d : dropouts_) d->set_batch_rows(shard(global_batch).begin, global_batch);
   const nn::Tensor& logits = net_.forward(x, batch, nn::Phase::kTrain);
   double loss = loss_.forward(logits, labels) * weight;
   loss_.backward(dlogits_);

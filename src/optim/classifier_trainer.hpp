@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "bnorm/communicator.hpp"
+#include "nn/dropout.hpp"
 #include "nn/sequential.hpp"
 #include "nn/softmax_cross_entropy.hpp"
 #include "optim/data_parallel.hpp"
@@ -29,7 +31,8 @@ struct TrainerOptions {
   // Data-parallel training over these ranks (must outlive the trainer); nullptr: one process.
   // Each rank trains on its shard of every batch, and the gradients are summed over the ranks
   // before the update, so every rank takes the same step. BatchNorm layers stay per-rank unless
-  // synchronize_batch_norm() switched them.
+  // synchronize_batch_norm() switched them. Dropout layers drop what one process on the whole
+  // batch would (Dropout::set_batch_rows).
   Communicator* comm = nullptr;
 };
 
@@ -75,6 +78,7 @@ class ClassifierTrainer {
   nn::SoftmaxCrossEntropy loss_;
   nn::Tensor dlogits_;  // [B, classes]
   std::unique_ptr<GradientAllReduce> all_reduce_;
+  std::vector<nn::Dropout*> dropouts_;  // data parallel: told their shard's rows every step
   int64_t steps_done_ = 0;
 };
 

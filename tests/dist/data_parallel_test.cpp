@@ -147,10 +147,14 @@ struct Trained {
   std::vector<double> losses;
 };
 
-Trained train_mlp(Communicator* comm, bool sync_bn, int64_t batch) {
+Trained train_mlp(Communicator* comm, bool sync_bn, int64_t batch, double dropout = 0.0) {
   constexpr int64_t kFeatures = 12, kClasses = 4, kSteps = 5;
-  nn::Mlp mlp = nn::build_mlp({kFeatures, 16, 16, kClasses}, nn::Nonlinearity::kSigmoid,
-                              nn::BnPlacement::kBefore, 3, {.sigma = 0.5});
+  nn::Mlp mlp(nn::MlpOptions{.sizes = {kFeatures, 16, 16, kClasses},
+                             .activation = nn::Nonlinearity::kSigmoid,
+                             .bn = nn::BnPlacement::kBefore,
+                             .init = {.sigma = 0.5},
+                             .seed = 3,
+                             .dropout = dropout});
   if (comm != nullptr && sync_bn) {
     EXPECT_EQ(optim::synchronize_batch_norm(mlp.net(), *comm), 2);
   }
@@ -205,6 +209,24 @@ TEST(DataParallelTrainer, RanksWithSyncBnTrainLikeOneProcessOnTheWholeBatch) {
         EXPECT_NEAR(t.losses[i], one.losses[i], 1e-5 * one.losses[i]) << "step " << i;
     }
   }
+}
+
+// Each rank's Dropout layers draw the whole batch's mask and keep their shard's rows.
+TEST(DataParallelTrainer, RanksWithDropoutDropWhatOneProcessDrops) {
+  constexpr int64_t kBatch = 13;
+  const Trained one = train_mlp(nullptr, true, kBatch, 0.3);
+  for (int ranks : {2, 3}) {
+    std::vector<Trained> got(static_cast<size_t>(ranks));
+    expect_all_ok(run_on_threads(ranks, [&](Communicator& comm) {
+      got[static_cast<size_t>(comm.rank())] = train_mlp(&comm, true, kBatch, 0.3);
+    }));
+    for (int r = 0; r < ranks; ++r) {
+      EXPECT_LT(max_relative_difference(got[static_cast<size_t>(r)], one), 1e-4)
+          << ranks << " ranks, rank " << r;
+    }
+  }
+  // Dropout does change the training: the comparison above can tell masks apart.
+  EXPECT_GT(max_relative_difference(train_mlp(nullptr, true, kBatch), one), 1e-2);
 }
 
 // Per-rank BN statistics (no synchronize) is a different computation: the check above can fail.

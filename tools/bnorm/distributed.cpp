@@ -74,10 +74,12 @@ Communicator* world() { return g_world.get(); }
 DistributedSession::DistributedSession([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   const int size = launcher_size();
   if (size <= 1) return;  // one process: nothing changes, MPI stays uninitialized
-  // Only fig1 trains data-parallel; K copies of another command would race on its output.
-  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "fig1")
-    throw Error("[bnorm] expected fig1 under a launcher job of " + std::to_string(size) +
-                " ranks (data-parallel training), got " + argv[1] + ": run it without mpirun");
+  // fig1 and paper train data-parallel (paper refuses the experiments that do not); K copies of
+  // another command would race on its output.
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (!command.empty() && command[0] != '-' && command != "fig1" && command != "paper")
+    throw Error("[bnorm] expected fig1 or paper under a launcher job of " + std::to_string(size) +
+                " ranks (data-parallel training), got " + command + ": run it without mpirun");
 #ifdef BNORM_HAVE_MPI
   MPI_Init(&argc, &argv);
   g_world = std::make_unique<CountedCommunicator>(std::make_unique<MpiCommunicator>());

@@ -10,7 +10,7 @@ namespace bnorm::cli {
 
 // Joins the MPI job when the environment says this process is one of K > 1 ranks; its destructor
 // finalizes. Throws bnorm::Error when it is, but this build has no MPI or the subcommand
-// (argv[1]) is not fig1, the one that trains data-parallel.
+// (argv[1]) is neither fig1 nor paper, the ones that train data-parallel.
 class DistributedSession {
  public:
   DistributedSession(int& argc, char**& argv);

@@ -12,6 +12,7 @@
 #include "bnorm/error.hpp"
 #include "commands.hpp"
 #include "data/dataset.hpp"
+#include "distributed.hpp"
 #include "experiments/paper_experiments.hpp"
 #include "experiments/paper_output.hpp"
 #include "nn/threads.hpp"
@@ -37,14 +38,17 @@ void run(const PaperArgs& a) {
     ids.push_back(a.id);
   }
   experiments::PaperSettings s = a.settings;
-  s.show_progress = !a.quiet;
+  // Under mpirun every rank trains the same runs on its shards (E3); rank 0 prints and writes.
+  s.comm = world();
+  const bool writer = world_rank() == 0;
+  s.show_progress = !a.quiet && writer;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.jobs = a.jobs > 0 ? a.jobs : std::max(1, cores / s.threads);
   nn::set_num_threads(s.threads);
 
   const std::filesystem::path out(a.out);
   std::error_code ec;
-  std::filesystem::create_directories(out, ec);
+  if (writer) std::filesystem::create_directories(out, ec);
   if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());
 
   std::map<std::string, std::pair<data::Dataset, data::Dataset>> loaded;
@@ -57,6 +61,7 @@ void run(const PaperArgs& a) {
     }
     const auto& [train, test] = loaded[name];
     results.push_back(experiments::run_paper_experiment(id, s, train, test));
+    if (!writer) continue;
     // Written after every experiment, so a long suite leaves its finished part behind.
     experiments::write_paper_outputs(out, results);
     for (const experiments::ClaimResult& c : results.back().claims) {
@@ -66,6 +71,7 @@ void run(const PaperArgs& a) {
     }
     std::fflush(stdout);
   }
+  if (!writer) return;
   std::printf("report: %s\nsummary: %s\n", std::filesystem::absolute(out / "report.html").c_str(),
               std::filesystem::absolute(out / "summary.json").c_str());
 }
