@@ -4,7 +4,7 @@ BUILD := build/$(PRESET)
 # Parallel build and test jobs: every core unless JOBS=... says otherwise.
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build run test test-sanitize fuzz check clean bench bench-mlp bench-cnn bench-torch results
+.PHONY: all setup configure build run test test-sanitize fuzz check clean bench bench-mlp bench-cnn bench-torch results bench-targets
 
 all: build
 
@@ -73,6 +73,16 @@ BENCH_ARGS ?=
 BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS)
 bench: build
 	$(BENCH_CMD) | tee build/bench.txt
+
+# The kernel targets of build/bench.json (make bench first), and the default dispatch against
+# the same run with each ISA this CPU has forced (BNORM_CPU_ISA; build/bench-<isa>.json).
+bench-targets: build
+	isas=avx2; grep -qw avx512f /proc/cpuinfo && isas="avx2 avx512"; forced=; \
+	for isa in $$isas; do \
+	  BNORM_CPU_ISA=$$isa ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench-$$isa.json \
+	    $(BENCH_ARGS) >/dev/null || exit 1; \
+	  forced="$$forced --forced build/bench-$$isa.json"; \
+	done; bench/scripts/targets.py build/bench.json $$forced
 
 # docs/results.md, the page of current results: a full `make bench`, Figure 1 (what `make run`
 # writes), the paper's suite (PAPER_ARGS=--quick for the short forms), the step and bnorm.torch
