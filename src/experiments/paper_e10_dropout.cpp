@@ -68,7 +68,8 @@ ExperimentResult run_e10_dropout(const PaperSettings& s, const data::Dataset& tr
                     .y_label = "test accuracy",
                     .y_min = 0.0,
                     .y_max = 1.0,
-                    .zoom_late_values = true};
+                    .zoom_late_values = true,
+                    .y_percent = true};
   for (Model& m : models) {
     std::vector<Curve> runs;
     for (int seed = 1; seed <= seeds; ++seed) {

@@ -39,7 +39,8 @@ report::Plot accuracy_plot(const E1ConfigRuns& r) {
                     .y_label = "test accuracy",
                     .y_min = 0.0,
                     .y_max = 1.0,
-                    .zoom_late_values = true};
+                    .zoom_late_values = true,
+                    .y_percent = true};
   for (bool bn : {false, true}) {
     const MeanSd m = over_seeds(bn ? r.bn : r.baseline,
                                 [](const Fig1Track& t, size_t i) { return t.accuracy[i]; });

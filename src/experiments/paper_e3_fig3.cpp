@@ -152,7 +152,8 @@ report::Plot accuracy_plot(const std::vector<Curve>& curves) {
                     .y_label = "test accuracy",
                     .y_min = 0.0,
                     .y_max = 1.0,
-                    .zoom_late_values = true};
+                    .zoom_late_values = true,
+                    .y_percent = true};
   for (const Curve& c : curves) {
     report::Series series = accuracy_series(c, c.name);
     series.dashed = c.name.rfind("Inception", 0) == 0;

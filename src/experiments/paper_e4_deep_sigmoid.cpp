@@ -34,7 +34,8 @@ ExperimentResult run_e4_deep_sigmoid(const PaperSettings& s, const data::Dataset
                     .y_label = "test accuracy",
                     .y_min = 0.0,
                     .y_max = 1.0,
-                    .zoom_late_values = true};
+                    .zoom_late_values = true,
+                    .y_percent = true};
   for (bool with_bn : {false, true}) {
     std::vector<Curve> runs;
     for (int seed = 1; seed <= seeds; ++seed) {

@@ -160,7 +160,8 @@ ExperimentResult run_e6(Net net, const PaperSettings& s, const data::Dataset& tr
     report::Plot plot{.title = id + ", " + kConditions[ci].name,
                       .x_label = "training examples seen",
                       .y_label = "test accuracy",
-                      .zoom_late_values = true};
+                      .zoom_late_values = true,
+                      .y_percent = true};
     per_condition += std::string(ci ? "; " : "") + kConditions[ci].name + ":";
     for (size_t ni = 0; ni < 3; ++ni) {
       std::vector<double> finals;

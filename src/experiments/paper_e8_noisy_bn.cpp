@@ -173,7 +173,8 @@ ExperimentResult run_e8_noisy_bn(const PaperSettings& s, const data::Dataset& tr
                         .y_label = "test accuracy",
                         .y_min = 0.0,
                         .y_max = 1.0,
-                        .zoom_late_values = true};
+                        .zoom_late_values = true,
+                        .y_percent = true};
   report::Plot range_plot{.title = "E8: loss range along the gradient, steps of 0.05-0.4 x lr",
                           .x_label = "training step",
                           .y_label = "max - min of the loss",

@@ -76,7 +76,8 @@ ExperimentResult run_e9_stats_gradient(const PaperSettings& s, const data::Datas
                     .y_label = "test accuracy",
                     .y_min = 0.0,
                     .y_max = 1.0,
-                    .zoom_late_values = true};
+                    .zoom_late_values = true,
+                    .y_percent = true};
   std::string diverged;
   for (int variant = 0; variant < 2; ++variant) {
     const bool through = variant == 0;
