@@ -24,6 +24,10 @@ struct Parameter {
   std::string name;  // "weight", "bias", "gamma", "beta"
   std::span<float> value;
   std::span<float> grad;
+  // When not empty: grad's unrounded sum in double (grad is its rounding), for layers whose
+  // gradient sums over the batch's rows. The data-parallel all-reduce sums these, so K ranks round
+  // the gradient once, as one process does. Zeroed with grad.
+  std::span<double> grad_sum = {};
 };
 
 // State that is saved in checkpoints but not trained ("running_mean", "running_var").
@@ -61,7 +65,10 @@ class Layer {
   virtual std::vector<Buffer> buffers() { return {}; }
   virtual std::vector<Counter> counters() { return {}; }
   void zero_grad() {
-    for (Parameter& p : parameters()) std::fill(p.grad.begin(), p.grad.end(), 0.0f);
+    for (Parameter& p : parameters()) {
+      std::fill(p.grad.begin(), p.grad.end(), 0.0f);
+      std::fill(p.grad_sum.begin(), p.grad_sum.end(), 0.0);
+    }
   }
 };
 

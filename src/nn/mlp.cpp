@@ -29,8 +29,10 @@ Mlp::Mlp(const MlpOptions& options) : options_(checked(options)), net_(options.s
     const bool hidden = i + 1 < layers;
     const bool bn_before = hidden && options.bn == BnPlacement::kBefore;
     const int64_t in = options.sizes[i], out = options.sizes[i + 1];
-    auto& linear = net_.emplace<Linear>(
-        LinearOptions{.in_features = in, .out_features = out, .bias = !bn_before});
+    auto& linear = net_.emplace<Linear>(LinearOptions{.in_features = in,
+                                                      .out_features = out,
+                                                      .bias = !bn_before,
+                                                      .row_chunk = options.linear_row_chunk});
     init_weight(linear.weight(), in, out, options.init, derive_seed(options.seed, i));
     linear_.push_back(net_.size() - 1);
     if (!hidden) break;

@@ -35,6 +35,7 @@ struct MlpOptions {
   double bn_eps = 1e-5;
   double bn_momentum = 0.1;        // PyTorch convention, see BatchNormOptions
   Normalization bn_normalization;  // plain BN, Batch Renorm or Ghost BN in training
+  int64_t linear_row_chunk = 0;    // LinearOptions::row_chunk of every Linear layer
 };
 
 class Mlp {

@@ -44,10 +44,12 @@ double SoftmaxCrossEntropy::forward(const Tensor& logits, std::span<const int32_
   return n > 0 ? total / static_cast<double>(n) : 0.0;
 }
 
-void SoftmaxCrossEntropy::backward(Tensor& dlogits) const {
+void SoftmaxCrossEntropy::backward(Tensor& dlogits, int64_t batch) const {
   const int64_t n = probs_.rows(), k = probs_.cols();
+  detail::check(batch == 0 || batch >= n, "SoftmaxCrossEntropy::backward",
+                "expected a batch of at least the last forward's ", n, " rows, got ", batch);
   dlogits.resize(n, k);
-  const float inv_n = 1.0f / static_cast<float>(n);
+  const float inv_n = 1.0f / static_cast<float>(batch > 0 ? batch : n);
   for (int64_t r = 0; r < n; ++r) {
     const float* p = probs_.data() + r * k;
     float* d = dlogits.data() + r * k;

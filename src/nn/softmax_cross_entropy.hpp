@@ -17,8 +17,10 @@ class SoftmaxCrossEntropy {
   // [0, K) or a size mismatch.
   double forward(const Tensor& logits, std::span<const int32_t> labels);
 
-  // dlogits [N, K] = (softmax - onehot(label)) / N for the last forward(); overwritten.
-  void backward(Tensor& dlogits) const;
+  // dlogits [N, K] = (softmax - onehot(label)) / N for the last forward(); overwritten. With
+  // batch > 0 it divides by batch instead: a rank's N rows of a global batch of `batch` rows (the
+  // same float division one process makes, so the rows' gradients agree to the bit).
+  void backward(Tensor& dlogits, int64_t batch = 0) const;
 
   const Tensor& probabilities() const { return probs_; }
 

@@ -45,13 +45,12 @@ double ClassifierTrainer::train_step(std::span<const float> x, std::span<const i
                 "expected this rank's shard of ", shard(global_batch).count, " rows, got ", batch);
   optimizer_.set_lr(schedule_.lr_at(steps_done_));
   optimizer_.zero_grad();
-  // loss = sum over ranks of (b / B) * local mean loss; so is its gradient.
+  // loss = sum over ranks of (b / B) * local mean loss; its gradient divides by B directly.
   const double weight = static_cast<double>(batch) / static_cast<double>(global_batch);
   for (nn::Dropout* d : dropouts_) d->set_batch_rows(shard(global_batch).begin, global_batch);
   const nn::Tensor& logits = net_.forward(x, batch, nn::Phase::kTrain);
   double loss = loss_.forward(logits, labels) * weight;
-  loss_.backward(dlogits_);
-  for (float& d : dlogits_.span()) d = static_cast<float>(d * weight);
+  loss_.backward(dlogits_, global_batch);
   net_.backward(dlogits_);
   all_reduce_->run(std::span<double>(&loss, 1));
   optimizer_.step();

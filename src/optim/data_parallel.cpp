@@ -26,13 +26,22 @@ GradientAllReduce::GradientAllReduce(std::vector<nn::Parameter> parameters, Comm
 void GradientAllReduce::run(std::span<double> extra) {
   buffer_.resize(static_cast<size_t>(gradient_values_) + extra.size());
   size_t at = 0;
-  for (const nn::Parameter& p : parameters_)
-    for (float g : p.grad) buffer_[at++] = g;
+  for (const nn::Parameter& p : parameters_) {
+    if (!p.grad_sum.empty()) {
+      for (double g : p.grad_sum) buffer_[at++] = g;
+    } else {
+      for (float g : p.grad) buffer_[at++] = g;
+    }
+  }
   for (double e : extra) buffer_[at++] = e;
   comm_->all_reduce_sum(buffer_);
   at = 0;
-  for (const nn::Parameter& p : parameters_)
-    for (float& g : p.grad) g = static_cast<float>(buffer_[at++]);
+  for (const nn::Parameter& p : parameters_) {
+    for (size_t i = 0; i < p.grad.size(); ++i) {
+      if (!p.grad_sum.empty()) p.grad_sum[i] = buffer_[at];
+      p.grad[i] = static_cast<float>(buffer_[at++]);
+    }
+  }
   for (double& e : extra) e = buffer_[at++];
   ++calls_;
 }

@@ -23,8 +23,9 @@ struct Shard {
 Shard batch_shard(int64_t batch, int rank, int ranks);
 
 // Sums every parameter's gradient over the ranks of comm in one all-reduce call (in double, so the
-// sum of K float gradients is rounded once), plus a few extra values the caller sends along (the
-// training loss). Every rank must hold the same parameter shapes.
+// sum of K float gradients is rounded once; the unrounded grad_sum where a layer keeps one), plus a
+// few extra values the caller sends along (the training loss). Every rank must hold the same
+// parameter shapes.
 class GradientAllReduce {
  public:
   // Keeps the views (the parameters must outlive this) and comm.

@@ -147,16 +147,19 @@ struct Trained {
   std::vector<double> losses;
 };
 
-Trained train_mlp(Communicator* comm, bool sync_bn, int64_t batch, double dropout = 0.0) {
+Trained train_mlp(Communicator* comm, bool sync_bn, int64_t batch, double dropout = 0.0,
+                  nn::BnPlacement bn = nn::BnPlacement::kBefore, int64_t row_chunk = 0) {
   constexpr int64_t kFeatures = 12, kClasses = 4, kSteps = 5;
   nn::Mlp mlp(nn::MlpOptions{.sizes = {kFeatures, 16, 16, kClasses},
                              .activation = nn::Nonlinearity::kSigmoid,
-                             .bn = nn::BnPlacement::kBefore,
+                             .bn = bn,
                              .init = {.sigma = 0.5},
                              .seed = 3,
-                             .dropout = dropout});
+                             .dropout = dropout,
+                             .linear_row_chunk = row_chunk});
   if (comm != nullptr && sync_bn) {
-    EXPECT_EQ(optim::synchronize_batch_norm(mlp.net(), *comm), 2);
+    EXPECT_EQ(optim::synchronize_batch_norm(mlp.net(), *comm),
+              bn == nn::BnPlacement::kNone ? 0 : 2);
   }
   optim::Sgd sgd(mlp.net().parameters(), {.lr = 0.5, .momentum = 0.9});
   optim::ClassifierTrainer trainer(mlp.net(), sgd, optim::LrSchedule::constant(0.5),
@@ -207,6 +210,28 @@ TEST(DataParallelTrainer, RanksWithSyncBnTrainLikeOneProcessOnTheWholeBatch) {
       EXPECT_LT(max_relative_difference(t, one), 1e-4) << ranks << " ranks, rank " << r;
       for (size_t i = 0; i < one.losses.size(); ++i)
         EXPECT_NEAR(t.losses[i], one.losses[i], 1e-5 * one.losses[i]) << "step " << i;
+    }
+  }
+}
+
+// Without BN and with Linear's GEMMs in chunks of 10 rows, shards of whole chunks compute what
+// one process computes: the same rows, chunk sums and one rounding of the gradient, to the bit.
+// With one GEMM call per batch they do not (OpenBLAS's bits depend on the call's rows).
+TEST(DataParallelTrainer, RanksWithoutBnTrainToTheBitOfOneProcessWithRowChunks) {
+  constexpr int64_t kBatch = 60;
+  for (int64_t chunk : {10, 0}) {
+    const Trained one = train_mlp(nullptr, false, kBatch, 0.0, nn::BnPlacement::kNone, chunk);
+    for (int ranks : {2, 3}) {
+      std::vector<Trained> got(static_cast<size_t>(ranks));
+      expect_all_ok(run_on_threads(ranks, [&](Communicator& comm) {
+        got[static_cast<size_t>(comm.rank())] =
+            train_mlp(&comm, false, kBatch, 0.0, nn::BnPlacement::kNone, chunk);
+      }));
+      for (int r = 0; r < ranks; ++r) {
+        const bool same = got[static_cast<size_t>(r)].parameters == one.parameters;
+        EXPECT_EQ(same, chunk > 0)
+            << "row_chunk " << chunk << ", " << ranks << " ranks, rank " << r;
+      }
     }
   }
 }
