@@ -5,6 +5,8 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
 
 #include "bnorm/error.hpp"
 #include "io/atomic_file.hpp"
@@ -77,6 +79,18 @@ double mean_of(const std::vector<double>& v) {
   return sum / static_cast<double>(v.size());
 }
 
+// 95% t-interval of the mean of paired differences; NaN, NaN with fewer than two.
+std::pair<double, double> t_interval_95(const std::vector<double>& d) {
+  const size_t n = d.size();
+  if (n < 2) return {NAN, NAN};
+  const double mean = mean_of(d);
+  double ss = 0;
+  for (double x : d) ss += (x - mean) * (x - mean);
+  const double half = t_quantile_975(static_cast<int>(n) - 1) *
+                      std::sqrt(ss / static_cast<double>(n - 1)) / std::sqrt(double(n));
+  return {mean - half, mean + half};
+}
+
 void check_fig1_seeds(const std::vector<Curve>& baseline, const std::vector<Curve>& bn,
                       const std::vector<double>& drift_baseline,
                       const std::vector<double>& drift_bn) {
@@ -130,15 +144,7 @@ Fig1SeedsVerdict judge_fig1_seeds(const std::vector<Curve>& baseline, const std:
   v.final_baseline = mean_of(final_base);
   v.final_bn = mean_of(final_bn);
   v.final_gain_pp = mean_of(v.final_diff_pp);
-  const size_t n = v.final_diff_pp.size();
-  if (n > 1) {
-    double ss = 0;
-    for (double d : v.final_diff_pp) ss += (d - v.final_gain_pp) * (d - v.final_gain_pp);
-    const double half = t_quantile_975(static_cast<int>(n) - 1) *
-                        std::sqrt(ss / static_cast<double>(n - 1)) / std::sqrt(double(n));
-    v.ci_low_pp = v.final_gain_pp - half;
-    v.ci_high_pp = v.final_gain_pp + half;
-  }
+  std::tie(v.ci_low_pp, v.ci_high_pp) = t_interval_95(v.final_diff_pp);
   v.drift_baseline = mean_of(drift_baseline);
   v.drift_bn = mean_of(drift_bn);
   v.drift_ratio = v.drift_baseline > 0 ? v.drift_bn / v.drift_baseline : INFINITY;
@@ -404,6 +410,18 @@ DropoutVerdict judge_dropout(double bn, const std::vector<double>& rates,
   v.baseline_dropout_rate = rates[static_cast<size_t>(best_base - baseline_dropout.begin())];
   v.bn_dropout = *best_bn;
   v.bn_dropout_rate = rates[static_cast<size_t>(best_bn - bn_dropout.begin())];
+  return v;
+}
+
+GhostVerdict judge_ghost(const std::vector<double>& plain, const std::vector<double>& ghost) {
+  if (plain.empty() || plain.size() != ghost.size()) {
+    throw Error("[judge_ghost] expected one plain-BN and one ghost-BN accuracy per seed, got " +
+                std::to_string(plain.size()) + " and " + std::to_string(ghost.size()));
+  }
+  GhostVerdict v{.final_plain = mean_of(plain), .final_ghost = mean_of(ghost)};
+  for (size_t k = 0; k < plain.size(); ++k) v.diff_pp.push_back(100.0 * (ghost[k] - plain[k]));
+  v.gain_pp = mean_of(v.diff_pp);
+  std::tie(v.ci_low_pp, v.ci_high_pp) = t_interval_95(v.diff_pp);
   return v;
 }
 

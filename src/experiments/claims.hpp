@@ -295,4 +295,21 @@ struct RenormVerdict {
   }
 };
 
+// E7, Ghost BatchNorm (Hoffer et al. 2017) against plain BN at a large batch (1024), same epochs
+// and learning rate: per seed, each arm's final test accuracy (the mean of its last kFinalEvals
+// evaluations; 0 for a diverged run). Reproduced when the seed mean of ghost - plain is at least
+// kMinGainPp; the paired per-seed differences and their 95% t-interval are reported beside it.
+struct GhostVerdict {
+  double final_plain = 0, final_ghost = 0;   // means over seeds
+  std::vector<double> diff_pp;               // per seed: ghost - plain, in pp
+  double gain_pp = 0;                        // their mean
+  double ci_low_pp = NAN, ci_high_pp = NAN;  // 95% t-interval of the mean (NaN with one seed)
+  static constexpr int kFinalEvals = 5;
+  static constexpr double kMinGainPp = 0.3;
+  bool reproduced() const { return gain_pp >= kMinGainPp; }
+};
+// plain[k] and ghost[k]: the final accuracies in [0, 1] of seed k + 1. Throws bnorm::Error on
+// mismatched sizes or no seed.
+GhostVerdict judge_ghost(const std::vector<double>& plain, const std::vector<double>& ghost);
+
 }  // namespace bnorm::experiments

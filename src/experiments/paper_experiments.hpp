@@ -60,6 +60,10 @@ ExperimentResult run_e6_renorm_mlp(const PaperSettings& s, const data::Dataset& 
                                    const data::Dataset& test);
 ExperimentResult run_e6_renorm_cnn(const PaperSettings& s, const data::Dataset& train,
                                    const data::Dataset& test);
+// E7: Ghost BN (ghost batches of 32) against plain BN at batch 1024, the same epochs and learning
+// rate, on the sigmoid MLP. Needs at least 1024 training images.
+ExperimentResult run_e7_ghost(const PaperSettings& s, const data::Dataset& train,
+                              const data::Dataset& test);
 
 // The ids `bnorm paper` accepts, in suite order, and the dataset each trains on.
 std::vector<std::string_view> paper_experiment_ids();  // E1, E2, E3, ... E12, in suite order

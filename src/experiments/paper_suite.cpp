@@ -20,13 +20,21 @@ struct Entry {
 
 // The MLP experiments use the paper's MNIST (Section 4.1); the conv net uses Fashion-MNIST.
 constexpr Entry kExperiments[] = {
-    {"E1", "mnist", run_e1_seeds},           {"E2", "mnist", run_e2_lr_sweep},
-    {"E3", "fashion", run_e3_fig3},          {"E4", "mnist", run_e4_deep_sigmoid},
-    {"E5", "mnist", run_e5_init_scale},      {"E5b", "mnist", run_e5b_gradient_scale},
-    {"E6-MLP", "mnist", run_e6_renorm_mlp},  {"E6-CNN", "fashion", run_e6_renorm_cnn},
-    {"E8", "mnist", run_e8_noisy_bn},        {"E9a", "mnist", run_e9a_mean_only_bias},
-    {"E9b", "mnist", run_e9_stats_gradient}, {"E10", "mnist", run_e10_dropout},
-    {"E11", "mnist", run_e11_population},    {"E12", "mnist", run_e12_jacobian},
+    {"E1", "mnist", run_e1_seeds},
+    {"E2", "mnist", run_e2_lr_sweep},
+    {"E3", "fashion", run_e3_fig3},
+    {"E4", "mnist", run_e4_deep_sigmoid},
+    {"E5", "mnist", run_e5_init_scale},
+    {"E5b", "mnist", run_e5b_gradient_scale},
+    {"E6-MLP", "mnist", run_e6_renorm_mlp},
+    {"E6-CNN", "fashion", run_e6_renorm_cnn},
+    {"E7", "mnist", run_e7_ghost},
+    {"E8", "mnist", run_e8_noisy_bn},
+    {"E9a", "mnist", run_e9a_mean_only_bias},
+    {"E9b", "mnist", run_e9_stats_gradient},
+    {"E10", "mnist", run_e10_dropout},
+    {"E11", "mnist", run_e11_population},
+    {"E12", "mnist", run_e12_jacobian},
 };
 
 // The experiments that train data-parallel under mpirun (PaperSettings::comm): the paper's CNN.

@@ -101,7 +101,7 @@ void add_paper_command(CLI::App& app, bool run_it) {
                  "threads (OpenMP and OpenBLAS; at most 4 per core)");
   add_int_option(
       cmd, "--jobs", args->jobs, 1, max_threads(),
-      "trainings run at once where an experiment has several (E1, E3, E6, E8, E12), each "
+      "trainings run at once where an experiment has several (E1, E3, E6, E7, E8, E12), each "
       "on --threads threads (default: cores / threads); the numbers do not depend on it")
       ->default_str("");
   cmd->add_option_function<std::string>(
