@@ -15,6 +15,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 import bnorm._bnorm as _C
+from bnorm.torch import buffers
 
 _warned = set()
 _NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
@@ -76,11 +77,11 @@ def _vector(t):
 def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats):
     """y = BN(x) into a new tensor of x's shape and strides; (y, (mean, invstd) or None).
     views: numpy views of weight, bias, running_mean, running_var (or None each).
-    y's memory comes from numpy (np.empty_like keeps x's strides), which advises transparent huge
-    pages for large arrays where torch 1.13 does not: first-touching a large output page by page
-    cost more than the BatchNorm itself (docs/python.md, Speed)."""
+    y's memory comes from numpy through buffers.py's cache of outputs: numpy advises transparent
+    huge pages for large arrays where torch 1.13 does not, and the cache saves the page faults
+    of fresh memory (docs/python.md, Speed)."""
     xa = _numpy(x)
-    ya = np.empty_like(xa)
+    ya = buffers.empty_like(xa)
     y = torch.from_numpy(ya)
     stats = _C._torch_forward(_in_memory_order(xa, layout), _in_memory_order(ya, layout),
                               views[0], views[1], views[2], views[3], use_batch_stats, factor,
@@ -116,7 +117,7 @@ class BatchNormFunction(torch.autograd.Function):
         xa = _numpy(x)
         dx = dxa = None
         if need_dx:
-            dxa = np.empty_like(xa)  # x's strides: dense in x's layout (see _forward)
+            dxa = buffers.empty_like(xa)  # x's strides: dense in x's layout (see _forward)
             dx = torch.from_numpy(dxa)
             dxa = _in_memory_order(dxa, layout)
         dw, db = _C._torch_backward(_in_memory_order(xa, layout),
