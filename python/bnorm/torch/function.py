@@ -50,7 +50,7 @@ def _in_memory_order(a, layout):
 
 
 def _physical(t, layout):
-    """A numpy view of t in memory order: (N, C, ...) or (N, spatial..., C) for channels_last.
+    """(SyncBatchNormFunction's) A numpy view of t in memory order: (N, C, ...) or (N, spatial..., C) for channels_last.
     A tensor not already dense in that layout (a gradient) is copied into it first."""
     t = t.detach()
     if layout == "channels_last":
@@ -58,16 +58,10 @@ def _physical(t, layout):
     return t.contiguous().numpy()
 
 
-def _empty(like, layout):
-    """An uninitialized tensor of like's shape, dtype and layout whose memory numpy allocates
-    (see _forward for why)."""
-    t = like.detach()
-    if layout == "channels_last":
-        t = t.permute(0, *range(2, t.dim()), 1)
-    out = torch.from_numpy(np.empty(tuple(t.shape), dtype=_NUMPY_DTYPE[like.dtype]))
-    if layout == "channels_last":
-        out = out.permute(0, out.dim() - 1, *range(1, out.dim() - 1))
-    return out
+def _empty(like):
+    """(SyncBatchNormFunction's) An uninitialized tensor of like's shape, dtype and strides, like
+    dense in its layout, from the output cache (see _forward for why)."""
+    return torch.from_numpy(buffers.empty_like(_numpy(like)))
 
 
 def _vector(t):
@@ -87,8 +81,6 @@ def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats):
                               views[0], views[1], views[2], views[3], use_batch_stats, factor,
                               eps, layout, need_stats)
     return y, stats
-
-
 
 
 class BatchNormFunction(torch.autograd.Function):
