@@ -85,3 +85,23 @@ def test_limit():
     assert bt.output_cache_bytes() == 0
     with pytest.raises(ValueError, match="cache limit"):
         bt.set_output_cache_limit(-1)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_large_outputs_start_on_a_huge_page(channels_last):
+    # From 2 MiB on an array is a mapping of its own at a 2 MiB boundary (advised to use huge
+    # pages), with the strides asked for.
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    like = torch.zeros(8, 32, 48, 48).to(memory_format=fmt).numpy()
+    out = buffers.empty_like(like)
+    assert out.ctypes.data % (2 << 20) == 0
+    assert out.strides == like.strides and out.shape == like.shape and out.dtype == like.dtype
+    out[...] = 3.0
+    assert float(out.sum()) == 3.0 * out.size
+
+
+def test_strides_with_gaps_are_not_cached():
+    like = np.zeros((4, 16, 48, 96), np.float32)[..., ::2]  # every other column
+    out = buffers.empty_like(like)
+    assert out.shape == like.shape and out.flags.c_contiguous
+    assert bt.output_cache_bytes() == 0

@@ -2,14 +2,19 @@
 each handed out again once nothing refers to it any more (no tensor, view or array on it).
 Memory fresh from the system costs a page fault per page on first write, which made a third of a
 large layer's training step on the project's machines; torch 1.13's CPU allocator caches
-nothing, and glibc returns freed blocks of this size to the system. Arrays come from numpy, which
-advises transparent huge pages for large ones. See docs/python.md (Speed)."""
+nothing, and glibc returns freed blocks of this size to the system. Arrays of 2 MiB and more are
+mappings of their own, 2 MiB-aligned and advised to use transparent huge pages, so that the
+memory the cache keeps is backed by huge pages (a block malloc carves from memory already
+touched is not). See docs/python.md (Speed)."""
 
+import mmap
 import sys
 
 import numpy as np
 
 _MIN_BYTES = 1 << 20  # below this, malloc's own free lists reuse memory without faults
+_HUGE_PAGE = 2 << 20
+_MADV_HUGEPAGE = getattr(mmap, "MADV_HUGEPAGE", None)
 _limit = 1 << 30
 _cached = {}  # (shape, strides, dtype) -> [array]
 _cached_bytes = 0
@@ -65,9 +70,9 @@ def empty_like(a):
         for i in range(len(arrays)):
             if _is_free(arrays, i):
                 return arrays[i]
-    out = np.empty_like(a)  # order "K": a's strides when a is dense
-    if out.strides != a.strides:  # not dense: nothing to share with the next call
-        return out
+    if not _dense(a):  # strides another call would not ask for again
+        return np.empty_like(a)
+    out = _new_array(a)
     if _cached_bytes + out.nbytes > _limit:
         _drop_free(_cached_bytes + out.nbytes - _limit)
         if _cached_bytes + out.nbytes > _limit:
@@ -75,3 +80,24 @@ def empty_like(a):
     _cached.setdefault(key, []).append(out)
     _cached_bytes += out.nbytes
     return out
+
+
+def _dense(a):
+    """Whether a's elements fill its memory without gaps or overlaps, in some axis order."""
+    expected = a.itemsize
+    for stride, size in sorted((st, n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _new_array(a):
+    """A new array with dense a's shape, dtype and strides; from 2 MiB on, in a private anonymous
+    mapping of its own starting at a huge-page boundary, advised to use huge pages."""
+    if a.nbytes < _HUGE_PAGE or _MADV_HUGEPAGE is None:
+        return np.empty_like(a)  # order "K": a's strides, a being dense
+    region = mmap.mmap(-1, a.nbytes + _HUGE_PAGE, flags=mmap.MAP_PRIVATE)
+    region.madvise(_MADV_HUGEPAGE)
+    offset = -np.frombuffer(region, np.uint8, count=1).ctypes.data % _HUGE_PAGE
+    return np.ndarray(a.shape, a.dtype, buffer=region, offset=offset, strides=a.strides)
