@@ -146,12 +146,15 @@ def main():
               "module_cpu_ms": cpu[1] * 1e3, "overhead_cpu": cpu[1] / cpu[0] - 1,
               "load": os.getloadavg()[0]})
         if not args.no_resnet:
-            native, mine, identity = interleaved(resnet_case(), args.resnet_reps)
+            cpu = []
+            native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu)
             emit({"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
                   "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
                   "no_bn_ms": identity * 1e3, "speedup": native / mine,
                   "bn_share_native": (native - identity) / native,
-                  "bn_share_bnorm": (mine - identity) / mine})
+                  "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
+                  "bnorm_cpu_ms": cpu[1] * 1e3, "no_bn_cpu_ms": cpu[2] * 1e3,
+                  "speedup_cpu": cpu[0] / cpu[1], "load": os.getloadavg()[0]})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
