@@ -3,11 +3,13 @@ conv shapes of `bnorm bench`, NCHW and channels_last, 1 and 2 threads, training 
 and eval forward; the Python layer's cost over the bare binding call; and a resnet18 training
 step (forward, backward, SGD) at 112x112, batch 16, native vs converted, with BN's share of the
 step (the step minus the same step with every BatchNorm an identity). Prints a table and writes
-one JSON row per measurement (--json). Run with make bench-torch (see docs/python.md)."""
+one JSON row per measurement (--json), with the process CPU time next to the wall time and the
+load average. Run with make bench-torch (see docs/python.md)."""
 
 import argparse
 import copy
 import json
+import os
 import statistics
 import time
 
@@ -20,14 +22,16 @@ SHAPES = [(32, 64, 56, 56), (64, 256, 14, 14), (64, 128, 56, 56)]
 
 
 def timed(fn):
-    start = time.perf_counter()
+    """(wall, process CPU) seconds of one call. On a shared machine the CPU time is the steadier
+    of the two: it leaves out the time other processes held the cores."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def interleaved(fns, reps, warmup=1):
-    """Median seconds of each function, calls alternating A B A B (order flipped each rep) so
-    that both see the same machine state."""
+def interleaved(fns, reps, warmup=1, cpu=None):
+    """Median wall seconds of each function, calls alternating A B A B (order flipped each rep)
+    so that both see the same machine state; the median CPU seconds go into `cpu` (a list)."""
     for _ in range(warmup):
         for fn in fns:
             fn()
@@ -36,7 +40,9 @@ def interleaved(fns, reps, warmup=1):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
         for i in order:
             times[i].append(timed(fns[i]))
-    return [statistics.median(t) for t in times]
+    if cpu is not None:
+        cpu[:] = [statistics.median(c for _, c in t) for t in times]
+    return [statistics.median(w for w, _ in t) for t in times]
 
 
 def bn_case(shape, channels_last, train):
@@ -105,10 +111,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=5, help="timed calls per implementation")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--shapes", default=",".join("x".join(map(str, s)) for s in SHAPES),
+                   help="comma-separated NxCxHxW shapes of the bn2d rows")
     p.add_argument("--resnet-reps", type=int, default=3)
     p.add_argument("--no-resnet", action="store_true")
     p.add_argument("--json", help="write the rows to this file")
     args = p.parse_args()
+    shapes = [tuple(int(d) for d in s.split("x")) for s in args.shapes.split(",")]
     rows = []
 
     def emit(row):
@@ -117,26 +126,35 @@ def main():
 
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)  # bnorm's OpenMP kernels follow it (same libgomp)
-        for shape in SHAPES:
+        for shape in shapes:
             for cl in (False, True):
                 for train in (True, False):
-                    native, mine = interleaved(bn_case(shape, cl, train), args.reps)
+                    cpu = []
+                    native, mine = interleaved(bn_case(shape, cl, train), args.reps, cpu=cpu)
                     emit({"bench": "bn2d", "shape": "x".join(map(str, shape)),
                           "layout": "channels_last" if cl else "nchw", "threads": threads,
                           "mode": "train fwd+bwd" if train else "eval fwd",
                           "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
-                          "speedup": native / mine})
-        binding, module = interleaved(python_layer_case(SHAPES[0]), args.reps)
+                          "speedup": native / mine, "native_cpu_ms": cpu[0] * 1e3,
+                          "bnorm_cpu_ms": cpu[1] * 1e3, "speedup_cpu": cpu[0] / cpu[1],
+                          "load": os.getloadavg()[0]})
+        cpu = []
+        binding, module = interleaved(python_layer_case(SHAPES[0]), args.reps, cpu=cpu)
         emit({"bench": "python_layer", "shape": "x".join(map(str, SHAPES[0])),
               "threads": threads, "binding_ms": binding * 1e3, "module_ms": module * 1e3,
-              "overhead": module / binding - 1})
+              "overhead": module / binding - 1, "binding_cpu_ms": cpu[0] * 1e3,
+              "module_cpu_ms": cpu[1] * 1e3, "overhead_cpu": cpu[1] / cpu[0] - 1,
+              "load": os.getloadavg()[0]})
         if not args.no_resnet:
-            native, mine, identity = interleaved(resnet_case(), args.resnet_reps)
+            cpu = []
+            native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu)
             emit({"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
                   "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
                   "no_bn_ms": identity * 1e3, "speedup": native / mine,
                   "bn_share_native": (native - identity) / native,
-                  "bn_share_bnorm": (mine - identity) / mine})
+                  "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
+                  "bnorm_cpu_ms": cpu[1] * 1e3, "no_bn_cpu_ms": cpu[2] * 1e3,
+                  "speedup_cpu": cpu[0] / cpu[1], "load": os.getloadavg()[0]})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

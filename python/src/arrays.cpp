@@ -29,20 +29,26 @@ std::string dtype_string(const py::handle& a) {
 template <typename E>
 E parse_enum(const py::handle& v, std::string_view op, std::string_view what,
              std::initializer_list<std::pair<std::string_view, E>> names) {
-  std::string choices;
-  for (const auto& [name, value] : names)
-    choices += (choices.empty() ? "'" : ", '") + std::string(name) + "'";
+  // The list of choices is built only for an error: this runs on every call.
+  const auto choices_of = [&names] {
+    std::string choices;
+    for (const auto& [name, value] : names)
+      choices += (choices.empty() ? "'" : ", '") + std::string(name) + "'";
+    return choices;
+  };
   if (py::isinstance<py::str>(v)) {
-    const auto s = v.cast<std::string>();
+    const auto s = v.cast<std::string_view>();
     for (const auto& [name, value] : names) {
       if (s == name) return value;
     }
-    fail_value(op,
-               "expected " + std::string(what) + " to be one of " + choices + ", got '" + s + "'");
+    const std::string choices = choices_of();
+    fail_value(op, "expected " + std::string(what) + " to be one of " + choices + ", got '" +
+                       std::string(s) + "'");
   }
   try {
     return v.cast<E>();
   } catch (const py::cast_error&) {
+    const std::string choices = choices_of();
     fail_type(op, "expected " + std::string(what) + " as a string (" + choices +
                       ") or a bnorm enum value, got " + dtype_string(v));
   }

@@ -1,5 +1,6 @@
 // The extension module bnorm._bnorm: enums, the Error exception (a ValueError), Moments and
-// AffineMap, then the functional API (functional.cpp) and the BatchNorm module (batch_norm.cpp).
+// AffineMap, then the functional API (functional.cpp), the BatchNorm module (batch_norm.cpp) and
+// bnorm.torch's private entry points (torch_support.cpp).
 // The Python package bnorm (python/bnorm/__init__.py) re-exports all of it.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -11,6 +12,7 @@ namespace bnorm::python {
 
 void bind_functional(py::module_& m);
 void bind_batch_norm(py::module_& m);
+void bind_torch_support(py::module_& m);
 
 namespace {
 
@@ -95,4 +97,5 @@ PYBIND11_MODULE(_bnorm, m) {
   bnorm::python::bind_types(m);
   bnorm::python::bind_functional(m);
   bnorm::python::bind_batch_norm(m);
+  bnorm::python::bind_torch_support(m);
 }

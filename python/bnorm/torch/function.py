@@ -4,7 +4,8 @@ implementation (once-per-process warning) for what bnorm does not run.
 
 Tensors reach the kernels as numpy views of their own memory: channels-first ("nc" for 2-D) or
 channels-last, the layout x already has, so nothing is copied except a gradient that arrives in
-another layout.
+another layout. A module's per-channel tensors are viewed once (ChannelViews) rather than on
+every call: a small layer's step costs a few microseconds per view otherwise.
 """
 
 import warnings
@@ -14,24 +15,42 @@ import torch
 from torch.autograd.function import once_differentiable
 
 import bnorm._bnorm as _C
+from bnorm.torch import buffers
 
 _warned = set()
+_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
+_MEMORY_FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
 
 
 def layout_of(t):
     """The bnorm layout t is dense in: "nc", "channels_first", "channels_last", or None."""
     d = t.dim()
-    if d == 2:
-        return "nc" if t.is_contiguous() else None
     if t.is_contiguous():
-        return "channels_first"
-    if t.permute(0, *range(2, d), 1).is_contiguous():
-        return "channels_last"
-    return None
+        return "nc" if d == 2 else "channels_first"
+    if d == 2:
+        return None
+    fmt = _MEMORY_FORMAT.get(d)
+    if fmt is not None:  # the flag torch keeps, cheaper than permuting
+        return "channels_last" if t.is_contiguous(memory_format=fmt) else None
+    return "channels_last" if t.permute(0, *range(2, d), 1).is_contiguous() else None
+
+
+def _numpy(t):
+    """A numpy view of t's memory with t's shape and strides."""
+    return t.detach().numpy() if t.requires_grad else t.numpy()
+
+
+def _in_memory_order(a, layout):
+    """Array a of shape (N, C, ...) with its axes in memory order: (N, spatial..., C) for
+    channels_last. Dense in that layout, the result is C-contiguous; a gradient that is not is
+    copied by the binding."""
+    if layout != "channels_last":
+        return a
+    return a.transpose(0, *range(2, a.ndim), 1)
 
 
 def _physical(t, layout):
-    """A numpy view of t in memory order: (N, C, ...) or (N, spatial..., C) for channels_last.
+    """(SyncBatchNormFunction's) A numpy view of t in memory order: (N, C, ...) or (N, spatial..., C) for channels_last.
     A tensor not already dense in that layout (a gradient) is copied into it first."""
     t = t.detach()
     if layout == "channels_last":
@@ -39,78 +58,127 @@ def _physical(t, layout):
     return t.contiguous().numpy()
 
 
-def _empty(like, layout):
-    """An uninitialized tensor of like's shape, dtype and layout in memory that numpy allocates.
-    numpy advises transparent huge pages for large arrays, torch 1.13 does not: first-touching a
-    large output page by page cost more than the BatchNorm itself (docs/python.md, Speed)."""
-    t = like.detach()
-    if layout == "channels_last":
-        t = t.permute(0, *range(2, t.dim()), 1)
-    out = torch.from_numpy(np.empty(tuple(t.shape), dtype=_NUMPY_DTYPE[like.dtype]))
-    if layout == "channels_last":
-        out = out.permute(0, out.dim() - 1, *range(1, out.dim() - 1))
-    return out
-
-
-_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
+def _empty(like):
+    """(SyncBatchNormFunction's) An uninitialized tensor of like's shape, dtype and strides, like
+    dense in its layout, from the output cache (see _forward for why)."""
+    return torch.from_numpy(buffers.empty_like(_numpy(like)))
 
 
 def _vector(t):
     return None if t is None else t.detach().numpy()
 
 
+def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats):
+    """y = BN(x) into a new tensor of x's shape and strides; (y, (mean, invstd) or None).
+    views: numpy views of weight, bias, running_mean, running_var (or None each).
+    y's memory comes from numpy through buffers.py's cache of outputs: numpy advises transparent
+    huge pages for large arrays where torch 1.13 does not, and the cache saves the page faults
+    of fresh memory (docs/python.md, Speed)."""
+    xa = _numpy(x)
+    ya = buffers.empty_like(xa)
+    y = torch.from_numpy(ya)
+    stats = _C._torch_forward(_in_memory_order(xa, layout), _in_memory_order(ya, layout),
+                              views[0], views[1], views[2], views[3], use_batch_stats, factor,
+                              eps, layout, need_stats)
+    return y, stats
+
+
 class BatchNormFunction(torch.autograd.Function):
     """y = BN(x) with bnorm's kernels. With use_batch_stats, normalizes with the batch moments
     and, when running_mean/running_var are given, updates them in place by `factor`; otherwise
-    normalizes with the running statistics (which are then constants in the backward)."""
+    normalizes with the running statistics (which are then constants in the backward).
+    `views`: numpy views of (weight, bias, running_mean, running_var), when the caller has them."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps,
-                layout):
-        xn = _physical(x, layout)
-        y = _empty(x, layout)
-        yn = _physical(y, layout)
-        w, b = _vector(weight), _vector(bias)
-        if use_batch_stats:
-            _, moments, invstd = _C.forward_train(xn, w, b, eps, layout=layout, out=yn)
-            if running_mean is not None:
-                _C.update_running_stats(moments, factor, running_mean.numpy(),
-                                        running_var.numpy())
-            mean = np.ascontiguousarray(moments["mean"])
-        else:
-            mean_t, var_t = running_mean.numpy(), running_var.numpy()
-            _C.forward_infer(xn, mean_t, var_t, w, b, eps, layout=layout, out=yn)
-            mean = mean_t.astype(np.float64)
-            invstd = 1.0 / np.sqrt(var_t.astype(np.float64) + eps)
+                layout, views=None):
+        if views is None:
+            views = [_vector(t) for t in (weight, bias, running_mean, running_var)]
+        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True)
         ctx.save_for_backward(x, weight)
-        ctx.bnorm = (mean, invstd, layout, use_batch_stats)
+        ctx.bnorm = (views[0], stats, layout, use_batch_stats)
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dy):
-        x, weight = ctx.saved_tensors
-        mean, invstd, layout, use_batch_stats = ctx.bnorm
+        # Unpacking checks that x and weight were not modified in place since the forward.
+        x, _ = ctx.saved_tensors
+        w, (mean, invstd), layout, use_batch_stats = ctx.bnorm
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx = _empty(x, layout) if need_dx else None
-        dw = torch.empty_like(weight) if need_dw else None
-        db = torch.empty_like(weight) if need_db else None
-        _C.backward(
-            _physical(x, layout), _physical(dy, layout), mean, invstd, _vector(weight),
-            stats_gradient="through_batch_stats" if use_batch_stats else "stats_as_constants",
-            layout=layout,
-            dx=_physical(dx, layout) if need_dx else None, dgamma=_vector(dw), dbeta=_vector(db),
-            compute_dx=need_dx, compute_dgamma=need_dw, compute_dbeta=need_db)
-        return dx, dw, db, None, None, None, None, None, None
+        xa = _numpy(x)
+        dx = dxa = None
+        if need_dx:
+            dxa = buffers.empty_like(xa)  # x's strides: dense in x's layout (see _forward)
+            dx = torch.from_numpy(dxa)
+            dxa = _in_memory_order(dxa, layout)
+        dw, db = _C._torch_backward(_in_memory_order(xa, layout),
+                                    _in_memory_order(_numpy(dy), layout), mean, invstd, w,
+                                    use_batch_stats, layout, dxa, need_dw, need_db)
+        return (dx, None if dw is None else torch.from_numpy(dw),
+                None if db is None else torch.from_numpy(db), None, None, None, None, None, None,
+                None)
 
     @staticmethod
     def symbolic(g, x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps,
-                 layout):
+                 layout, views=None):
         # ONNX BatchNormalization, as torch exports its own batch_norm (which takes None for
         # absent weight, bias or running statistics).
         from torch.onnx import symbolic_opset9
         return symbolic_opset9.batch_norm(g, x, weight, bias, running_mean, running_var,
                                           int(use_batch_stats), float(factor), float(eps), 0)
+
+
+
+class ChannelViews:
+    """numpy views of a module's weight, bias, running_mean and running_var, kept between calls.
+    A view is reused while its tensor is the same object with the same data pointer and shape:
+    replacing a parameter or buffer (module.weight = ..., .to(), .double()) or its storage
+    (weight.data = ...) makes a new view; in-place writes (copy_, load_state_dict, optimizer
+    steps) reach the memory the view shows. A view holds its storage alive, so a new storage
+    never reuses the old address. Copies and pickles of a module start empty."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self):
+        self.entries = [None, None, None, None]  # (tensor, data_ptr, shape, dtype, view)
+
+    def __reduce__(self):
+        return (ChannelViews, ())
+
+    def __deepcopy__(self, memo):
+        return ChannelViews()
+
+    def get(self, x, tensors):
+        """The views of tensors (None for None), or None when one cannot run with x."""
+        out = []
+        entries = self.entries
+        for i, t in enumerate(tensors):
+            if t is None:
+                out.append(None)
+                continue
+            e = entries[i]
+            if (e is not None and e[0] is t and e[1] == t.data_ptr() and e[2] == t.shape and
+                    e[3] is x.dtype and t.is_contiguous()):
+                out.append(e[4])
+                continue
+            if not _channel_tensor_ok(x, t):
+                return None
+            view = _numpy(t)
+            entries[i] = (t, t.data_ptr(), t.shape, x.dtype, view)
+            out.append(view)
+        return out
+
+
+def _channel_tensor_ok(x, t):
+    return t.is_cpu and t.dtype is x.dtype and t.dim() == 1 and t.is_contiguous()
+
+
+def _supported_layout(x):
+    """x's layout when bnorm runs x (CPU, float32/float64, dense, not empty), else None."""
+    if not x.is_cpu or x.dtype not in _NUMPY_DTYPE or x.dim() < 2 or x.numel() == 0:
+        return None
+    return layout_of(x)
 
 
 def _unsupported(x, tensors):
@@ -131,15 +199,22 @@ def _unsupported(x, tensors):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    """torch.nn.functional.batch_norm with bnorm's kernels where bnorm runs the problem."""
-    reason = _unsupported(input, (running_mean, running_var, weight, bias))
-    if reason is None and running_mean is None and torch.onnx.is_in_onnx_export():
-        # Exported as torch's own batch_norm, which writes the batch statistics' ONNX ops: the
-        # same function, and nothing runs bnorm's kernels in an exported graph.
-        return torch.nn.functional.batch_norm(input, None, None, weight, bias, training,
-                                              momentum, eps)
-    if reason is not None:
+               momentum=0.1, eps=1e-5, views=None):
+    """torch.nn.functional.batch_norm with bnorm's kernels where bnorm runs the problem.
+    views: a ChannelViews that keeps the per-channel tensors' numpy views between calls (what
+    bnorm.torch's modules pass), or None."""
+    tensors = (weight, bias, running_mean, running_var)
+    layout = _supported_layout(input)
+    arrays = None
+    if layout is not None:
+        if views is None:
+            if all(t is None or _channel_tensor_ok(input, t) for t in tensors):
+                arrays = [None if t is None else _numpy(t) for t in tensors]
+        else:
+            arrays = views.get(input, tensors)
+    if arrays is None:
+        reason = (_unsupported(input, (running_mean, running_var, weight, bias)) or
+                  "per-channel tensors of another dtype, device or layout than the input")
         if reason not in _warned:
             _warned.add(reason)
             warnings.warn(f"bnorm.torch: {reason} are not run by bnorm; using torch's own "
@@ -147,5 +222,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                           RuntimeWarning, stacklevel=3)
         return torch.nn.functional.batch_norm(input, running_mean, running_var, weight, bias,
                                               training, momentum, eps)
-    return BatchNormFunction.apply(input, weight, bias, running_mean, running_var,
-                                   bool(training), float(momentum), float(eps), layout_of(input))
+    if running_mean is None and torch.onnx.is_in_onnx_export():
+        # Exported as torch's own batch_norm, which writes the batch statistics' ONNX ops: the
+        # same function, and nothing runs bnorm's kernels in an exported graph.
+        return torch.nn.functional.batch_norm(input, None, None, weight, bias, training,
+                                              momentum, eps)
+    if (torch.is_grad_enabled() and (input.requires_grad or
+                                     (weight is not None and weight.requires_grad) or
+                                     (bias is not None and bias.requires_grad))
+            or torch._C._get_tracing_state() is not None):
+        return BatchNormFunction.apply(input, weight, bias, running_mean, running_var,
+                                       bool(training), float(momentum), float(eps), layout,
+                                       arrays)
+    # Nothing to differentiate (and no graph being traced): the kernels without autograd.
+    return _forward(input, arrays, bool(training), float(momentum), float(eps), layout, False)[0]

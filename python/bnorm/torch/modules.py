@@ -4,7 +4,7 @@ which turns torch.nn's BatchNorm modules of a model into them in place."""
 
 import torch
 
-from bnorm.torch.function import batch_norm
+from bnorm.torch.function import ChannelViews, batch_norm
 
 
 class _BnormForward:
@@ -21,9 +21,12 @@ class _BnormForward:
         use_batch_stats = self.training or (self.running_mean is None and
                                             self.running_var is None)
         keep_stats = not self.training or self.track_running_stats
+        views = self.__dict__.get("_bnorm_views")
+        if views is None:  # a new module, or one convert() or unpickling made
+            views = self._bnorm_views = ChannelViews()
         return batch_norm(input, self.running_mean if keep_stats else None,
                           self.running_var if keep_stats else None, self.weight, self.bias,
-                          use_batch_stats, factor, self.eps)
+                          use_batch_stats, factor, self.eps, views)
 
 
 class BatchNorm1d(_BnormForward, torch.nn.BatchNorm1d):

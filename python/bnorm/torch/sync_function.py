@@ -88,7 +88,7 @@ class SyncBatchNormFunction(torch.autograd.Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, factor, eps, layout, group,
                 world_size):
         xn = _physical(x, layout)
-        y = _empty(x, layout)
+        y = _empty(x)
         yn = _physical(y, layout)
         local = _local_moments(xn, yn, layout, eps)
         gathered = [torch.empty_like(local) for _ in range(world_size)]

@@ -1,0 +1,161 @@
+# bnorm.torch's modules keep numpy views of their parameters and buffers between calls
+# (function.ChannelViews). Every way of giving a module new values must reach the next forward:
+# a replaced Parameter or buffer, load_state_dict, in-place writes, a swapped storage
+# (weight.data = ...), a dtype change; copies and pickles must not share or carry the views.
+# Also the calls that run without autograd (no_grad, nothing requiring grad) against torch.nn.
+import copy
+import io
+
+import pytest
+import torch
+
+import bnorm.torch as bt
+
+
+def pair(c=3, **kwargs):
+    """A bnorm module and a torch.nn one with the same random state, both in eval mode."""
+    torch.manual_seed(0)
+    mine = bt.BatchNorm2d(c, **kwargs)
+    with torch.no_grad():
+        mine.weight.uniform_(0.5, 2.0)
+        mine.bias.uniform_(-1.0, 1.0)
+        mine.running_mean.uniform_(-1.0, 1.0)
+        mine.running_var.uniform_(0.5, 2.0)
+    ref = torch.nn.BatchNorm2d(c, **kwargs)
+    ref.load_state_dict(mine.state_dict())
+    return mine.eval(), ref.eval()
+
+
+def check_same(mine, ref, x):
+    with torch.no_grad():
+        torch.testing.assert_close(mine(x), ref(x), rtol=1e-5, atol=1e-6)
+
+
+def fresh_values(c, seed):
+    g = torch.Generator().manual_seed(seed)
+    return {"weight": torch.rand(c, generator=g) + 0.5, "bias": torch.rand(c, generator=g) - 0.5,
+            "running_mean": torch.rand(c, generator=g) - 0.5,
+            "running_var": torch.rand(c, generator=g) + 0.5}
+
+
+X = torch.randn(4, 3, 5, 6)
+
+
+def test_replaced_parameter_and_buffer():
+    mine, ref = pair()
+    check_same(mine, ref, X)  # fills the views
+    v = fresh_values(3, 1)
+    for m in (mine, ref):
+        m.weight = torch.nn.Parameter(v["weight"].clone())
+        m.running_var = v["running_var"].clone()
+    check_same(mine, ref, X)
+
+
+def test_load_state_dict():
+    mine, ref = pair()
+    check_same(mine, ref, X)
+    state = {**ref.state_dict(), **fresh_values(3, 2)}
+    mine.load_state_dict(state)
+    ref.load_state_dict(state)
+    check_same(mine, ref, X)
+
+
+def test_in_place_writes():
+    mine, ref = pair()
+    check_same(mine, ref, X)
+    for m in (mine, ref):
+        m.weight.data.copy_(fresh_values(3, 3)["weight"])
+        with torch.no_grad():
+            m.bias.mul_(-3.0)
+        m.running_mean.fill_(0.25)
+    check_same(mine, ref, X)
+
+
+def test_swapped_storage():
+    mine, ref = pair()
+    check_same(mine, ref, X)
+    v = fresh_values(3, 4)
+    for m in (mine, ref):
+        m.weight.data = v["weight"].clone()  # same Parameter object, another storage
+        m.bias.data = v["bias"].clone()
+    check_same(mine, ref, X)
+    # A view at an offset into a larger storage.
+    for m in (mine, ref):
+        m.weight.data = (torch.arange(6.0) + 1.0)[3:]
+    check_same(mine, ref, X)
+
+
+def test_dtype_changes():
+    mine, ref = pair()
+    check_same(mine, ref, X)
+    mine.double()
+    ref.double()
+    check_same(mine, ref, X.double())
+    mine.float()
+    ref.float()
+    with torch.no_grad():
+        mine.weight.mul_(2.0)
+        ref.weight.mul_(2.0)
+    check_same(mine, ref, X)
+
+
+def test_copies_and_pickles_do_not_share_views():
+    mine, ref = pair()
+    check_same(mine, ref, X)
+    copied = copy.deepcopy(mine)
+    with torch.no_grad():
+        copied.weight.mul_(5.0)
+    check_same(mine, ref, X)  # the original is unchanged
+    ref5 = copy.deepcopy(ref)
+    with torch.no_grad():
+        ref5.weight.mul_(5.0)
+    check_same(copied, ref5, X)
+    buf = io.BytesIO()
+    torch.save(copied, buf)
+    buf.seek(0)
+    loaded = torch.load(buf)
+    with torch.no_grad():
+        loaded.bias.add_(1.0)
+        ref5.bias.add_(1.0)
+    check_same(loaded, ref5, X)
+    check_same(mine, ref, X)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_no_grad_training_updates_running_stats(channels_last):
+    mine, ref = pair(4)
+    mine.train()
+    ref.train()
+    x = torch.randn(5, 4, 3, 7)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for _ in range(3):
+            y, y_ref = mine(x), ref(x)
+            assert not y.requires_grad
+            torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-5)
+    assert y.stride() == y_ref.stride()
+    torch.testing.assert_close(mine.running_mean, ref.running_mean, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(mine.running_var, ref.running_var, rtol=1e-6, atol=1e-7)
+    assert mine.num_batches_tracked.item() == 3
+
+
+def test_eval_with_grad_reaches_the_parameters():
+    mine, ref = pair()
+    x = X.clone().requires_grad_()
+    dy = torch.randn_like(X)
+    mine(X).backward(dy)  # x itself needs no gradient: the parameters still do
+    ref(X).backward(dy)
+    torch.testing.assert_close(mine.weight.grad, ref.weight.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(mine.bias.grad, ref.bias.grad, rtol=1e-5, atol=1e-5)
+    for p in (*mine.parameters(), *ref.parameters()):
+        p.requires_grad_(False)
+    y = mine(x)
+    assert y.requires_grad
+    y.backward(dy)
+    x_ref = X.clone().requires_grad_()
+    ref(x_ref).backward(dy)
+    torch.testing.assert_close(x.grad, x_ref.grad, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        assert not mine(x).requires_grad
+    assert not mine(X).requires_grad  # nothing requires grad: no graph
