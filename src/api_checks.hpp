@@ -10,9 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "bnorm/batch_norm.hpp"
 #include "check.hpp"
 
 namespace bnorm::detail {
+
+// x must be the tensor the module's last forward() was given (ForwardInput).
+template <typename T>
+void check_forward_input(const ForwardInput<T>& last, std::span<const T> x, std::string_view op) {
+  check(last.is(x), op, "expected x to be the last forward()'s input (the same buffer of ",
+        last.size, " elements), got another buffer or size; call forward() on this x first");
+}
 
 template <typename T>
 void check_size(std::span<T> s, int64_t expected, std::string_view op, std::string_view name) {

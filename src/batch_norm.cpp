@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "api_checks.hpp"
 #include "check.hpp"
 #include "functional_internal.hpp"
 
@@ -147,10 +148,8 @@ void BatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::sp
     }
   }
   has_forward_ = true;
-  last_x_ = x.data();
-  last_x_size_ = x.size();
+  last_input_.remember(x, desc);
   last_mode_ = mode;
-  last_desc_ = desc;
 }
 
 // PyTorch's update: running = (1 - f) * running + f * batch, with the unbiased batch variance and
@@ -167,13 +166,11 @@ template <typename T>
 void BatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::span<T> dx) {
   check(has_forward_, "BatchNorm::backward", "expected a forward() before backward(), got none");
   // The saved statistics belong to the forward's input; another tensor would get wrong gradients.
-  check(x.data() == last_x_ && x.size() == last_x_size_, "BatchNorm::backward",
-        "expected x to be the last forward()'s input (the same buffer of ", last_x_size_,
-        " elements), got another buffer or size; call forward() on this x first");
+  detail::check_forward_input(last_input_, x, "BatchNorm::backward");
   const bool through = uses_batch_stats(last_mode_) && options_.gradient_through_stats;
   const bool wants_param_grads = options_.affine && last_mode_ != Mode::kFrozen;
   detail::backward_checked<T>(
-      x, dy, last_desc_, saved_mean_, saved_invstd_, gamma_,
+      x, dy, last_input_.desc, saved_mean_, saved_invstd_, gamma_,
       through ? StatsGradient::kThroughBatchStats : StatsGradient::kStatsAsConstants, dx,
       wants_param_grads ? std::span<Param>(scratch_dgamma_) : std::span<Param>(),
       wants_param_grads ? std::span<Param>(scratch_dbeta_) : std::span<Param>(), options_.backend,

@@ -2,6 +2,7 @@
 // renorm functional calls on them, running-statistics modes are BatchNorm's own.
 #include <cmath>
 
+#include "api_checks.hpp"
 #include "bnorm/batch_renorm.hpp"
 #include "check.hpp"
 
@@ -81,9 +82,7 @@ void BatchRenorm<T>::forward(std::span<const T> x, const TensorDesc& desc, std::
     bn_.set_num_batches_tracked(bn_.num_batches_tracked() + 1);
   }
   renormalized_ = true;
-  last_x_ = x.data();
-  last_x_size_ = x.size();
-  last_desc_ = desc;
+  last_input_.remember(x, desc);
 }
 
 template <typename T>
@@ -92,12 +91,10 @@ void BatchRenorm<T>::backward(std::span<const T> x, std::span<const T> dy, std::
     bn_.backward(x, dy, dx);  // throws when there was no forward at all
     return;
   }
-  check(x.data() == last_x_ && x.size() == last_x_size_, "BatchRenorm::backward",
-        "expected x to be the last forward()'s input (the same buffer of ", last_x_size_,
-        " elements), got another buffer or size; call forward() on this x first");
+  detail::check_forward_input(last_input_, x, "BatchRenorm::backward");
   const BatchNormOptions& o = bn_.options();
-  batch_renorm_backward<T>(x, dy, last_desc_, mean_, invstd_, r_, d_, bn_.gamma(), dx, dgamma_,
-                           dbeta_, o.backend, o.activation, bn_.beta());
+  batch_renorm_backward<T>(x, dy, last_input_.desc, mean_, invstd_, r_, d_, bn_.gamma(), dx,
+                           dgamma_, dbeta_, o.backend, o.activation, bn_.beta());
   std::span<T> grad_gamma = bn_.grad_gamma(), grad_beta = bn_.grad_beta();
   for (size_t i = 0; i < dgamma_.size(); ++i) {
     grad_gamma[i] += dgamma_[i];

@@ -2,6 +2,7 @@
 // the ghost functional calls, running-statistics modes are BatchNorm's own.
 #include <cmath>
 
+#include "api_checks.hpp"
 #include "bnorm/ghost_batch_norm.hpp"
 #include "check.hpp"
 
@@ -64,9 +65,7 @@ void GhostBatchNorm<T>::forward(std::span<const T> x, const TensorDesc& desc, st
     }
   }
   ghosted_ = true;
-  last_x_ = x.data();
-  last_x_size_ = x.size();
-  last_desc_ = desc;
+  last_input_.remember(x, desc);
 }
 
 template <typename T>
@@ -75,11 +74,10 @@ void GhostBatchNorm<T>::backward(std::span<const T> x, std::span<const T> dy, st
     bn_.backward(x, dy, dx);  // throws when there was no forward at all
     return;
   }
-  check(x.data() == last_x_ && x.size() == last_x_size_, "GhostBatchNorm::backward",
-        "expected x to be the last forward()'s input (the same buffer of ", last_x_size_,
-        " elements), got another buffer or size; call forward() on this x first");
+  detail::check_forward_input(last_input_, x, "GhostBatchNorm::backward");
   const BatchNormOptions& o = bn_.options();
-  ghost_batch_norm_backward<T>(x, dy, last_desc_, ghost_batch_size_, mean_, invstd_, bn_.gamma(),
+  ghost_batch_norm_backward<T>(x, dy, last_input_.desc, ghost_batch_size_, mean_, invstd_,
+                               bn_.gamma(),
                                o.gradient_through_stats ? StatsGradient::kThroughBatchStats
                                                         : StatsGradient::kStatsAsConstants,
                                dx, dgamma_, dbeta_, o.backend, o.activation, bn_.beta());

@@ -59,6 +59,22 @@ enum class Mode {
 // T: float, double, or bfloat16. BatchNorm<bfloat16> takes and returns bfloat16 tensors and keeps
 // its parameters, their gradients and the running statistics in float32 (Param), as PyTorch's
 // autocast and oneDNN's mixed precision do.
+namespace detail {
+// The input of a module's last forward(): backward() must be given the same tensor, since the
+// statistics saved with it belong to that data (another buffer would get wrong gradients).
+template <typename T>
+struct ForwardInput {
+  const T* data = nullptr;
+  size_t size = 0;
+  TensorDesc desc;
+
+  void remember(std::span<const T> x, const TensorDesc& d) {
+    data = x.data(), size = x.size(), desc = d;
+  }
+  bool is(std::span<const T> x) const { return x.data() == data && x.size() == size; }
+};
+}  // namespace detail
+
 template <typename T>
 class BatchNorm {
  public:
@@ -129,10 +145,8 @@ class BatchNorm {
 
   // Saved by forward() for backward().
   bool has_forward_ = false;
-  const T* last_x_ = nullptr;  // the last forward's input, which backward() must be given
-  size_t last_x_size_ = 0;
+  detail::ForwardInput<T> last_input_;
   Mode last_mode_ = Mode::kTrain;
-  TensorDesc last_desc_;
   std::vector<Moments> batch_moments_;
   std::vector<double> saved_mean_, saved_invstd_;
 

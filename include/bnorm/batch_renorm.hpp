@@ -139,9 +139,7 @@ class BatchRenorm {
   RenormOptions renorm_;
   RenormLimits limits_;
   bool renormalized_ = false;  // whether the last forward was a batch mode (ours) or base()'s
-  const T* last_x_ = nullptr;
-  size_t last_x_size_ = 0;
-  TensorDesc last_desc_;
+  detail::ForwardInput<T> last_input_;
   std::vector<Moments> batch_moments_;
   std::vector<double> mean_, invstd_, r_, d_;
   std::vector<T> dgamma_, dbeta_;

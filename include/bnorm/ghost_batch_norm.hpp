@@ -85,9 +85,7 @@ class GhostBatchNorm {
   BatchNorm<T> bn_;
   int64_t ghost_batch_size_;
   bool ghosted_ = false;  // whether the last forward was a batch mode (ours) or base()'s
-  const T* last_x_ = nullptr;
-  size_t last_x_size_ = 0;
-  TensorDesc last_desc_;
+  detail::ForwardInput<T> last_input_;
   std::vector<Moments> ghost_moments_;
   std::vector<double> mean_, invstd_;
   std::vector<T> dgamma_, dbeta_;
