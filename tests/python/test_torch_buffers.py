@@ -105,3 +105,37 @@ def test_strides_with_gaps_are_not_cached():
     out = buffers.empty_like(like)
     assert out.shape == like.shape and out.flags.c_contiguous
     assert bt.output_cache_bytes() == 0
+
+
+def test_threads_never_share_an_array(monkeypatch):
+    import threading
+    import time
+
+    like = np.zeros(SHAPE, np.float32)
+    free = buffers.empty_like(like)
+    del free  # the cache now holds one free array
+    original = buffers._is_free
+    found = threading.Event()
+
+    def slow_is_free(arrays, i):
+        # Thread A pauses between finding the free array and taking it, so B asks meanwhile.
+        result = original(arrays, i)
+        if result and threading.current_thread().name == "A" and not found.is_set():
+            found.set()
+            time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(buffers, "_is_free", slow_is_free)
+    got = {}
+
+    def take():
+        got[threading.current_thread().name] = buffers.empty_like(like)
+
+    a = threading.Thread(target=take, name="A")
+    a.start()
+    assert found.wait(5)
+    b = threading.Thread(target=take, name="B")
+    b.start()
+    a.join()
+    b.join()
+    assert got["A"].ctypes.data != got["B"].ctypes.data

@@ -9,6 +9,7 @@ touched is not). See docs/python.md (Speed)."""
 
 import mmap
 import sys
+import threading
 
 import numpy as np
 
@@ -18,6 +19,8 @@ _MADV_HUGEPAGE = getattr(mmap, "MADV_HUGEPAGE", None)
 _limit = 1 << 30
 _cached = {}  # (shape, strides, dtype) -> [array]
 _cached_bytes = 0
+# Between finding a free array and its caller holding it, another thread must not take it too.
+_lock = threading.RLock()
 
 
 def set_output_cache_limit(nbytes):
@@ -26,8 +29,9 @@ def set_output_cache_limit(nbytes):
     global _limit
     if int(nbytes) < 0:
         raise ValueError(f"[bnorm.torch] expected a cache limit >= 0 bytes, got {nbytes}")
-    previous, _limit = _limit, int(nbytes)
-    _drop_free(_cached_bytes - _limit)
+    with _lock:
+        previous, _limit = _limit, int(nbytes)
+        _drop_free(_cached_bytes - _limit)
     return previous
 
 
@@ -61,9 +65,14 @@ def _drop_free(nbytes):
 
 def empty_like(a):
     """An uninitialized array with a's shape, dtype and strides (a dense, in any axis order)."""
-    global _cached_bytes
     if a.nbytes < _MIN_BYTES:
         return np.empty_like(a)
+    with _lock:  # the returned reference is held before the lock is released
+        return _cached_empty_like(a)
+
+
+def _cached_empty_like(a):
+    global _cached_bytes
     key = (a.shape, a.strides, a.dtype)
     arrays = _cached.get(key)
     if arrays is not None:
