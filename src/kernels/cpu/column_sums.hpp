@@ -88,6 +88,91 @@ void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t
   for (int j = 0; j < NV; ++j) w1[j].add_to(s1 + j * L), w2[j].add_to(s2 + j * L);
 }
 
+// Accumulators and per-channel vectors a row-order loop may keep in registers: three quarters of
+// the register file, leaving the rest for the loads and products.
+constexpr int64_t kRegisterBudget = kVectorRegisters * 3 / 4;
+// Registers per vector of a row in row_sums_in_registers: its sums (two, four with two rows per
+// step), its center, and scale and bias for the relu mask.
+constexpr int64_t registers_per_vector(bool grad, bool relu, bool pairs) {
+  return (grad && pairs ? 4 : 2) + 1 + (relu ? 2 : 0);
+}
+// The statistics need the fewest: 3 per vector.
+constexpr int kMaxRegisterVectors = static_cast<int>(kRegisterBudget / 3);
+
+// s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_sums_in_row_order, for rows of
+// exactly NV vectors (the last one ending at the row's end): a block's accumulators stay in
+// registers, where the array of column_sums_in_row_order costs a load and a store per vector and
+// sum in every row.
+template <typename T, bool kGrad, bool kRelu, int NV>
+void row_sums_in_registers(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1,
+                           Columns<T> k, double* s1, double* s2, bool pairs) {
+  using V = typename Simd<T>::V;
+  constexpr int64_t L = kLanes<T>;
+  const int64_t whole = cols / L;  // NV or NV - 1
+  int64_t col[NV];
+  V cv[NV], sv[NV] = {}, bv[NV] = {};
+  for (int j = 0; j < NV; ++j) {
+    col[j] = j < whole ? j * L : cols - L;
+    cv[j] = load<V>(k.center + col[j]);
+    if constexpr (kRelu) sv[j] = load<V>(k.scale + col[j]), bv[j] = load<V>(k.bias + col[j]);
+  }
+  const auto add_row = [&](int64_t r, V* p1, V* p2) {
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; ++j) {
+      V u = load<V>(x + r * cols + col[j]) - cv[j];
+      if constexpr (kGrad) {
+        V g = masked_dy<kRelu>(u, load<V>(dy + r * cols + col[j]), sv[j], bv[j]);
+        if (j == whole) g = keep_tail<T>(g, cols - whole * L);
+        p1[j] += g;
+        p2[j] += g * u;
+      } else {
+        if (j == whole) u = keep_tail<T>(u, cols - whole * L);
+        p1[j] += u;
+        p2[j] += u * u;
+      }
+    }
+  };
+  for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
+    const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
+    V a1[NV] = {}, a2[NV] = {};
+    int64_t r = rb;
+    if (pairs) {
+      V b1[NV] = {}, b2[NV] = {};
+      for (; r + 2 <= re; r += 2) add_row(r, a1, a2), add_row(r + 1, b1, b2);
+      for (int j = 0; j < NV; ++j) a1[j] += b1[j], a2[j] += b2[j];
+    }
+    for (; r < re; ++r) add_row(r, a1, a2);
+    for (int j = 0; j < NV; ++j) {
+      if (j < whole) {
+        WideSums<T>::add_to(s1 + j * L, a1[j]);
+        WideSums<T>::add_to(s2 + j * L, a2[j]);
+      } else {  // only the lanes of columns past the whole vectors are new
+        const auto d1 = WideSums<T>::widen(a1[j]), d2 = WideSums<T>::widen(a2[j]);
+        for (int64_t c = whole * L; c < cols; ++c) {
+          s1[c] += d1[c - (cols - L)], s2[c] += d2[c - (cols - L)];
+        }
+      }
+    }
+  }
+}
+
+// row_sums_in_registers for rows of `vectors` vectors when NV <= vectors <= kMaxRegisterVectors;
+// false (nothing done) for longer rows.
+template <typename T, bool kGrad, bool kRelu, int NV = 1>
+bool sums_in_registers(int64_t vectors, const T* x, const T* dy, int64_t cols, int64_t r0,
+                       int64_t r1, Columns<T> k, double* s1, double* s2, bool pairs) {
+  if constexpr (NV > kMaxRegisterVectors) {
+    return false;
+  } else {
+    if (vectors != NV) {
+      return sums_in_registers<T, kGrad, kRelu, NV + 1>(vectors, x, dy, cols, r0, r1, k, s1, s2,
+                                                        pairs);
+    }
+    row_sums_in_registers<T, kGrad, kRelu, NV>(x, dy, cols, r0, r1, k, s1, s2, pairs);
+    return true;
+  }
+}
+
 // Vectors of columns per pass of column_sums_in_row_order: a page of a row in every build
 // (tuning::kRowOrderPassBytes).
 constexpr int64_t kRowOrderVectors = tuning::kRowOrderPassBytes / kVectorBytes;
@@ -111,6 +196,10 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
   const int64_t row_bytes = cols * static_cast<int64_t>(sizeof(T));
   const bool pairs = kGrad && (!from_memory || row_bytes <= tuning::kOneStreamRowBytes ||
                                row_bytes >= tuning::kPageBytes);
+  if (vectors * registers_per_vector(kGrad, kRelu, pairs) <= kRegisterBudget &&
+      sums_in_registers<T, kGrad, kRelu>(vectors, x, dy, cols, r0, r1, k, s1, s2, pairs)) {
+    return;
+  }
   for (int64_t v0 = 0; v0 < vectors; v0 += kRowOrderVectors) {
     const int64_t v1 = min64(vectors, v0 + kRowOrderVectors);
     V acc1[kRowOrderVectors], acc2[kRowOrderVectors];
