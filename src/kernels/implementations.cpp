@@ -7,6 +7,7 @@
 
 #include "bnorm/error.hpp"
 #include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
 #include "kernels/kernels.hpp"
 
 namespace bnorm::kernels {
@@ -105,12 +106,51 @@ CpuIsa selected_cpu_isa() {
 
 namespace {
 
-// The AVX512_BF16 build declines every problem on a CPU without AVX512_BF16, so that kAuto falls
-// through to the AVX-512F one.
+// Whether BNORM_CPU_ISA names an ISA: then the forced build runs every problem.
+bool isa_forced() {
+  static const bool forced = [] {
+    const char* v = std::getenv("BNORM_CPU_ISA");
+    return v != nullptr && *v != '\0';
+  }();
+  return forced;
+}
+
+// The AVX-512 builds leave row-major problems from memory to the AVX2 build, which is faster on
+// them (tuning::kWideRowMajorMaxBytes, counted in bytes of the element type T), unless
+// BNORM_CPU_ISA forces an ISA.
+template <typename T>
+bool avx512_supports(const Extents& e) {
+  const bool row_major = e.s == 1 || e.layout == Layout::kChannelsLast;
+  const int64_t bytes = e.numel() * static_cast<int64_t>(sizeof(T));
+  return isa_forced() || !row_major || bytes <= tuning::kWideRowMajorMaxBytes;
+}
+
+const KernelSet<float>& avx512_float() {
+  static const KernelSet<float> k = [] {
+    KernelSet<float> set = avx512::kernel_set<float>();
+    set.supports = avx512_supports<float>;
+    return set;
+  }();
+  return k;
+}
+
+// Each AVX-512 bfloat16 build with the dispatch rule above; the AVX512_BF16 one also declines
+// every problem on a CPU without AVX512_BF16, so that kAuto falls through to the next.
 const KernelSet<bfloat16>& avx512_bf16_native() {
   static const KernelSet<bfloat16> k = [] {
     KernelSet<bfloat16> set = avx512_bf16::kernel_set<bfloat16>();
-    set.supports = [](const Extents&) { return cpu_has_avx512_bf16(); };
+    set.supports = [](const Extents& e) {
+      return cpu_has_avx512_bf16() && avx512_supports<bfloat16>(e);
+    };
+    return set;
+  }();
+  return k;
+}
+
+const KernelSet<bfloat16>& avx512_bf16_fallback() {
+  static const KernelSet<bfloat16> k = [] {
+    KernelSet<bfloat16> set = avx512::kernel_set<bfloat16>();
+    set.supports = avx512_supports<bfloat16>;
     return set;
   }();
   return k;
@@ -121,11 +161,11 @@ const KernelSet<bfloat16>& avx512_bf16_native() {
 template <typename T>
 std::span<const KernelSet<T>* const> all_implementations() {
   if constexpr (std::is_same_v<T, float>) {
-    static const KernelSet<T>* const list[] = {&avx512::kernel_set<T>(), &avx2::kernel_set<T>(),
+    static const KernelSet<T>* const list[] = {&avx512_float(), &avx2::kernel_set<T>(),
                                                &scalar::kernel_set<T>(), &reference_kernels<T>()};
     return list;
   } else if constexpr (std::is_same_v<T, bfloat16>) {
-    static const KernelSet<T>* const list[] = {&avx512_bf16_native(), &avx512::kernel_set<T>(),
+    static const KernelSet<T>* const list[] = {&avx512_bf16_native(), &avx512_bf16_fallback(),
                                                &avx2::kernel_set<T>(), &scalar::kernel_set<T>(),
                                                &reference_kernels<T>()};
     return list;

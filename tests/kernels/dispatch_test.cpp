@@ -27,9 +27,9 @@ TEST(Dispatch, AutoSelectsTheCpuKernelsOfTheSelectedIsa) {
   EXPECT_EQ(selected_kernel_name<float>(desc, Backend::kReference), std::string("reference"));
 }
 
-// Every layout and size runs the selected ISA's build, row-major problems from memory included
-// (the 64-byte build's row-major sums are memory-bound there, as the 32-byte build's).
-TEST(Dispatch, RowMajorFromMemoryRunsTheSelectedIsa) {
+// Row-major problems larger than tuning::kWideRowMajorMaxBytes run the AVX2 build on AVX-512
+// machines, unless BNORM_CPU_ISA forces an ISA; channels-first ones keep the AVX-512 build.
+TEST(Dispatch, RowMajorFromMemoryPrefersTheAvx2BuildUnlessForced) {
   const TensorDesc nhwc{{32, 64, 56, 56}, Layout::kChannelsLast};  // 25.7 MB of float
   const TensorDesc nchw{{32, 64, 56, 56}, Layout::kChannelsFirst};
   const TensorDesc small_nhwc{{8, 64, 16, 16}, Layout::kChannelsLast};
@@ -40,8 +40,12 @@ TEST(Dispatch, RowMajorFromMemoryRunsTheSelectedIsa) {
   }
   const std::string selected =
       "cpu-" + std::string(kernels::to_string(kernels::selected_cpu_isa()));
-  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kAuto), selected);
-  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kOptimized), selected);
+  const bool wide_default =
+      kernels::selected_cpu_isa() == CpuIsa::kAvx512 && (forced == nullptr || *forced == '\0');
+  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kAuto),
+            wide_default ? std::string("cpu-avx2") : selected);
+  EXPECT_EQ(selected_kernel_name<float>(nhwc, Backend::kOptimized),
+            wide_default ? std::string("cpu-avx2") : selected);
   EXPECT_EQ(selected_kernel_name<float>(nchw, Backend::kAuto), selected);
   EXPECT_EQ(selected_kernel_name<float>(small_nhwc, Backend::kAuto), selected);
 }

@@ -78,4 +78,13 @@ inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
 // vectors does not fit, a tile of one may (64-byte vectors: 2 lines a row instead of 3).
 inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
 
+// --- Dispatch between the ISA builds (kernels/implementations.cpp)
+// Row-major problems (N x C, channels-last) whose x is larger than this (as kStreamOutputBytes:
+// data that comes from memory) run the 32-byte (AVX2) build on AVX-512 machines unless
+// BNORM_CPU_ISA forces one: on a Zen 5 its row-major passes from memory were faster than the
+// 64-byte build's (training forward 15-45%), while on data in L1 to L3 the 64-byte build is
+// 20-40% faster. With the sums fixed it still is on inputs off cache-line alignment (a
+// std::vector's 16 bytes): every 64-byte load splits two lines (NHWC backward 1.7-3.7x slower).
+inline constexpr int64_t kWideRowMajorMaxBytes = int64_t{8} << 20;
+
 }  // namespace bnorm::kernels::tuning
