@@ -39,7 +39,8 @@ std::vector<KernelCase> shape_grid() {
   add(2, 3, 1, Layout::kChannelsLast);
   // One work item larger than L1 with few rows: the L1 tile path (row_major_l1_tiles.hpp). Tiles of
   // two vectors, one vector and a tail (95 columns, at 4, 8 and 16 lanes); two row blocks of the
-  // sums in the forward (90 rows; its backward takes the rows); no tail (128 columns).
+  // sums in the forward (90 rows; its backward takes the rows); no tail (128 columns). With 16
+  // lanes, the backward of 50 x 95 and 61 x 100 and the forward of 90 x 48 take one-vector tiles.
   add(50, 95, 1, Layout::kNC);
   add(90, 48, 1, Layout::kNC);
   add(2, 128, 20, Layout::kChannelsLast);

@@ -107,6 +107,12 @@ struct WideSums<float> {
     store(p, load<W>(p) + lo);
     store(p + kLanes<float> / 2, load<W>(p + kLanes<float> / 2) + hi);
   }
+  // p [L] += u widened (a block's float sums into the float64 ones).
+  static void add_to(double* p, V u) {
+    store(p, load<W>(p) + low(u));
+    store(p + kLanes<float> / 2, load<W>(p + kLanes<float> / 2) + high(u));
+  }
+  static Simd<float>::D widen(V u) { return WideSums{low(u), high(u)}.wide(); }
   Simd<float>::D wide() const {
     Simd<float>::D d;
     std::memcpy(&d, &lo, sizeof lo);
@@ -129,6 +135,8 @@ struct WideSums<double> {
   void add_product(V g, V u) { s += g * u; }
   void add(const WideSums& o) { s += o.s; }
   void add_to(double* p) const { store(p, load<V>(p) + s); }
+  static void add_to(double* p, V u) { store(p, load<V>(p) + u); }
+  static V widen(V u) { return u; }
   V wide() const { return s; }
 };
 

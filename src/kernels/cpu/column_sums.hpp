@@ -1,7 +1,7 @@
 // Per-column sums over runs of rows of a row-major [M, C] tensor, for the statistics (sums of
 // x - pilot and its square) and the gradient (sums of dy and dy * (x - center)): column tiles for
-// data in L1, rows in memory order beyond it. The sums run in float64 lanes (WideSums) and go
-// into the per-channel sums every kFlushPerLane rows. See vector_ops.hpp for how the headers are
+// data in L1, rows in memory order beyond it. Blocks of kFloatBlockRows rows sum in float lanes,
+// then in float64 (WideSums and the per-channel sums). See vector_ops.hpp for how the headers are
 // compiled.
 #pragma once
 
@@ -44,7 +44,9 @@ struct Columns {
 };
 
 // s1 [NV * L], s2 [NV * L] += sums over rows [r0, r1) of x [rows, cols] of d = x - center and
-// d * d, or with a gradient g (dy, relu-masked) of g and g * d, for NV vectors of columns.
+// d * d, or with a gradient g (dy, relu-masked) of g and g * d, for NV vectors of columns. Each
+// block of tuning::kFloatBlockRows rows sums in the compute type's lanes, then goes into float64
+// lanes (WideSums): one widening per block instead of per row (see tuning.hpp).
 template <typename T, bool kGrad, bool kRelu, int NV>
 void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1, Columns<T> k,
                       double* s1, double* s2) {
@@ -55,33 +57,120 @@ void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t
     cv[j] = load<V>(k.center + j * L);
     if constexpr (kRelu) sv[j] = load<V>(k.scale + j * L), bv[j] = load<V>(k.bias + j * L);
   }
-  // Sums of row r in float64 lanes (WideSums) into (p1, p2): 2 * NV chains of two registers.
-  const auto add_row = [&](int64_t r, WideSums<T>* p1, WideSums<T>* p2) {
+  // Sums of row r into (p1, p2).
+  const auto add_row = [&](int64_t r, V* p1, V* p2) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
       const V u = load<V>(x + r * cols + j * L) - cv[j];
       if constexpr (kGrad) {
         const V g = masked_dy<kRelu>(u, load<V>(dy + r * cols + j * L), sv[j], bv[j]);
-        p1[j].add(g);
-        p2[j].add_product(g, u);
+        p1[j] += g;
+        p2[j] += g * u;
       } else {
-        p1[j].add(u);
-        p2[j].add_square(u);
+        p1[j] += u;
+        p2[j] += u * u;
       }
     }
   };
-  // Two rows per step into separate sums (8 * NV registers) where that leaves half of the
-  // register file free for the loads and widened values: twice the chains for the FMA latency.
-  constexpr bool kTwoRows = 8 * NV <= kVectorRegisters / 2;
-  WideSums<T> a1[NV], a2[NV], b1[NV], b2[NV];
-  int64_t r = r0;
-  for (; kTwoRows && r + 2 <= r1; r += 2) {
-    add_row(r, a1, a2);
-    add_row(r + 1, b1, b2);
+  WideSums<T> w1[NV], w2[NV];
+  for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
+    const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
+    // Two rows per step into separate sums: 4 * NV chains for the FMA latency.
+    V a1[NV] = {}, a2[NV] = {}, b1[NV] = {}, b2[NV] = {};
+    int64_t r = rb;
+    for (; r + 2 <= re; r += 2) {
+      add_row(r, a1, a2);
+      add_row(r + 1, b1, b2);
+    }
+    if (r < re) add_row(r, a1, a2);
+    for (int j = 0; j < NV; ++j) w1[j].add(a1[j] + b1[j]), w2[j].add(a2[j] + b2[j]);
   }
-  for (; r < r1; ++r) add_row(r, a1, a2);
-  for (int j = 0; j < NV; ++j) a1[j].add(b1[j]), a2[j].add(b2[j]);
-  for (int j = 0; j < NV; ++j) a1[j].add_to(s1 + j * L), a2[j].add_to(s2 + j * L);
+  for (int j = 0; j < NV; ++j) w1[j].add_to(s1 + j * L), w2[j].add_to(s2 + j * L);
+}
+
+// Accumulators and per-channel vectors a row-order loop may keep in registers: three quarters of
+// the register file, leaving the rest for the loads and products.
+constexpr int64_t kRegisterBudget = kVectorRegisters * 3 / 4;
+// Registers per vector of a row in row_sums_in_registers: its sums (two, four with two rows per
+// step), its center, and scale and bias for the relu mask.
+constexpr int64_t registers_per_vector(bool grad, bool relu, bool pairs) {
+  return (grad && pairs ? 4 : 2) + 1 + (relu ? 2 : 0);
+}
+// The statistics need the fewest: 3 per vector.
+constexpr int kMaxRegisterVectors = static_cast<int>(kRegisterBudget / 3);
+
+// s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_sums_in_row_order, for rows of
+// exactly NV vectors (the last one ending at the row's end): a block's accumulators stay in
+// registers, where the array of column_sums_in_row_order costs a load and a store per vector and
+// sum in every row.
+template <typename T, bool kGrad, bool kRelu, int NV>
+void row_sums_in_registers(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1,
+                           Columns<T> k, double* s1, double* s2, bool pairs) {
+  using V = typename Simd<T>::V;
+  constexpr int64_t L = kLanes<T>;
+  const int64_t whole = cols / L;  // NV or NV - 1
+  int64_t col[NV];
+  V cv[NV], sv[NV] = {}, bv[NV] = {};
+  for (int j = 0; j < NV; ++j) {
+    col[j] = j < whole ? j * L : cols - L;
+    cv[j] = load<V>(k.center + col[j]);
+    if constexpr (kRelu) sv[j] = load<V>(k.scale + col[j]), bv[j] = load<V>(k.bias + col[j]);
+  }
+  const auto add_row = [&](int64_t r, V* p1, V* p2) {
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; ++j) {
+      V u = load<V>(x + r * cols + col[j]) - cv[j];
+      if constexpr (kGrad) {
+        V g = masked_dy<kRelu>(u, load<V>(dy + r * cols + col[j]), sv[j], bv[j]);
+        if (j == whole) g = keep_tail<T>(g, cols - whole * L);
+        p1[j] += g;
+        p2[j] += g * u;
+      } else {
+        if (j == whole) u = keep_tail<T>(u, cols - whole * L);
+        p1[j] += u;
+        p2[j] += u * u;
+      }
+    }
+  };
+  for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
+    const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
+    V a1[NV] = {}, a2[NV] = {};
+    int64_t r = rb;
+    if (pairs) {
+      V b1[NV] = {}, b2[NV] = {};
+      for (; r + 2 <= re; r += 2) add_row(r, a1, a2), add_row(r + 1, b1, b2);
+      for (int j = 0; j < NV; ++j) a1[j] += b1[j], a2[j] += b2[j];
+    }
+    for (; r < re; ++r) add_row(r, a1, a2);
+    for (int j = 0; j < NV; ++j) {
+      if (j < whole) {
+        WideSums<T>::add_to(s1 + j * L, a1[j]);
+        WideSums<T>::add_to(s2 + j * L, a2[j]);
+      } else {  // only the lanes of columns past the whole vectors are new
+        const auto d1 = WideSums<T>::widen(a1[j]), d2 = WideSums<T>::widen(a2[j]);
+        for (int64_t c = whole * L; c < cols; ++c) {
+          s1[c] += d1[c - (cols - L)], s2[c] += d2[c - (cols - L)];
+        }
+      }
+    }
+  }
+}
+
+// row_sums_in_registers for rows of `vectors` vectors when NV <= vectors <= kMaxRegisterVectors;
+// false (nothing done) for longer rows.
+template <typename T, bool kGrad, bool kRelu, int NV = 1>
+bool sums_in_registers(int64_t vectors, const T* x, const T* dy, int64_t cols, int64_t r0,
+                       int64_t r1, Columns<T> k, double* s1, double* s2, bool pairs) {
+  if constexpr (NV > kMaxRegisterVectors) {
+    return false;
+  } else {
+    if (vectors != NV) {
+      return sums_in_registers<T, kGrad, kRelu, NV + 1>(vectors, x, dy, cols, r0, r1, k, s1, s2,
+                                                        pairs);
+    }
+    row_sums_in_registers<T, kGrad, kRelu, NV>(x, dy, cols, r0, r1, k, s1, s2, pairs);
+    return true;
+  }
 }
 
 // Vectors of columns per pass of column_sums_in_row_order: a page of a row in every build
@@ -89,14 +178,14 @@ void column_tile_sums(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t
 constexpr int64_t kRowOrderVectors = tuning::kRowOrderPassBytes / kVectorBytes;
 
 // s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_tile_sums, reading the rows in
-// memory order into float64 accumulators, one per vector of columns, which go into s1, s2 every
-// kFlushPerLane rows. For data that comes from L2, L3 or memory: the column tiles of column_sums
-// read a block column by column, one line per row, which the hardware prefetchers follow badly.
+// memory order into accumulators in the compute type, one per vector of columns, which go into
+// s1, s2 (float64) every tuning::kFloatBlockRows rows. For data that comes from L2, L3 or memory:
+// the column tiles of column_sums read a block column by column, one line per row, which the
+// hardware prefetchers follow badly.
 template <typename T, bool kGrad, bool kRelu>
 void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1,
                               Columns<T> k, double* s1, double* s2, bool from_memory) {
   using V = typename Simd<T>::V;
-  using D = typename Simd<T>::D;
   constexpr int64_t L = kLanes<T>;
   const int64_t whole = cols / L;                      // vectors that start at v * L
   const int64_t vectors = whole + (cols % L ? 1 : 0);  // plus the one that ends at the row's end
@@ -107,36 +196,40 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
   const int64_t row_bytes = cols * static_cast<int64_t>(sizeof(T));
   const bool pairs = kGrad && (!from_memory || row_bytes <= tuning::kOneStreamRowBytes ||
                                row_bytes >= tuning::kPageBytes);
+  if (vectors * registers_per_vector(kGrad, kRelu, pairs) <= kRegisterBudget &&
+      sums_in_registers<T, kGrad, kRelu>(vectors, x, dy, cols, r0, r1, k, s1, s2, pairs)) {
+    return;
+  }
   for (int64_t v0 = 0; v0 < vectors; v0 += kRowOrderVectors) {
     const int64_t v1 = min64(vectors, v0 + kRowOrderVectors);
-    WideSums<T> acc1[kRowOrderVectors], acc2[kRowOrderVectors];
+    V acc1[kRowOrderVectors], acc2[kRowOrderVectors];
     // Sums of rows r and r + 1 (when two) into the accumulators of vector v.
     const auto add = [&](int64_t v, int64_t r, bool two) {
       const int64_t c = column_of(v);
       const V cv = load<V>(k.center + c);
       V sv{}, bv{};
       if constexpr (kRelu) sv = load<V>(k.scale + c), bv = load<V>(k.bias + c);
-      WideSums<T> p1, p2;
+      V p1 = acc1[v - v0], p2 = acc2[v - v0];
       for (int64_t i = 0; i < (two ? 2 : 1); ++i) {
         V u = load<V>(x + (r + i) * cols + c) - cv;
         if constexpr (kGrad) {
           V g = load<V>(dy + (r + i) * cols + c);
           g = masked_dy<kRelu>(u, g, sv, bv);
           if (v == whole) g = keep_tail<T>(g, cols - whole * L);
-          p1.add(g);
-          p2.add_product(g, u);
+          p1 += g;
+          p2 += g * u;
         } else {
           if (v == whole) u = keep_tail<T>(u, cols - whole * L);
-          p1.add(u);
-          p2.add_square(u);
+          p1 += u;
+          p2 += u * u;
         }
       }
-      acc1[v - v0].add(p1);
-      acc2[v - v0].add(p2);
+      acc1[v - v0] = p1;
+      acc2[v - v0] = p2;
     };
-    for (int64_t rb = r0; rb < r1; rb += tuning::kFlushPerLane) {
-      const int64_t re = min64(r1, rb + tuning::kFlushPerLane);
-      for (int64_t v = v0; v < v1; ++v) acc1[v - v0] = {}, acc2[v - v0] = {};
+    for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
+      const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
+      for (int64_t v = v0; v < v1; ++v) acc1[v - v0] = V{}, acc2[v - v0] = V{};
       int64_t r = rb;
       for (; pairs && r + 2 <= re; r += 2) {
         for (int64_t v = v0; v < v1; ++v) add(v, r, true);
@@ -146,12 +239,10 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
       }
       for (int64_t v = v0; v < v1; ++v) {
         if (v < whole) {
-          acc1[v - v0].add_to(s1 + v * L);
-          acc2[v - v0].add_to(s2 + v * L);
-        } else {
-          const D d1 = acc1[v - v0].wide(),
-                  d2 = acc2[v - v0]
-                           .wide();  // only the lanes of columns past the whole vectors are new
+          WideSums<T>::add_to(s1 + v * L, acc1[v - v0]);
+          WideSums<T>::add_to(s2 + v * L, acc2[v - v0]);
+        } else {  // only the lanes of columns past the whole vectors are new
+          const auto d1 = WideSums<T>::widen(acc1[v - v0]), d2 = WideSums<T>::widen(acc2[v - v0]);
           for (int64_t j = whole * L; j < cols; ++j) {
             s1[j] += d1[j - (cols - L)], s2[j] += d2[j - (cols - L)];
           }

@@ -25,8 +25,8 @@ namespace {
 template <typename T, bool kRelu>
 void forward_train_rows(const T* x, const Extents& e, const double* gamma, const double* beta,
                         double eps, T* y, Moments* moments, double* invstd) {
-  if (in_l1_tiles<T>(e, 2)) {
-    forward_train_tiles<T, kRelu>(x, e, gamma, beta, eps, y, moments, invstd);
+  if (const int tile_vectors = l1_tile_vectors<T>(e, 2); tile_vectors > 0) {
+    forward_train_tiles<T, kRelu>(x, e, tile_vectors, gamma, beta, eps, y, moments, invstd);
     return;
   }
   const RowItems items(e);
@@ -67,8 +67,9 @@ template <typename T, bool kRelu>
 void backward_rows(const T* x, const T* dy, const Extents& e, const double* mean,
                    const double* invstd, const double* gamma, const double* beta,
                    bool through_stats, T* dx, double* dgamma, double* dbeta) {
-  if (in_l1_tiles<T>(e, 3)) {
-    backward_tiles<T, kRelu>(x, dy, e, mean, invstd, gamma, beta, through_stats, dx, dgamma, dbeta);
+  if (const int tile_vectors = l1_tile_vectors<T>(e, 3); tile_vectors > 0) {
+    backward_tiles<T, kRelu>(x, dy, e, tile_vectors, mean, invstd, gamma, beta, through_stats, dx,
+                             dgamma, dbeta);
     return;
   }
   const RowItems items(e);

@@ -19,32 +19,43 @@
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
-// Cache lines a tile of two vectors covers in one row at most, when unaligned (2 for 16- and
-// 32-byte vectors, 3 for 64-byte ones): what a tile's footprint counts per row and tensor.
-constexpr int64_t kTileLines = (2 * kVectorBytes - 1) / tuning::kLineBytes + 2;
+// Cache lines a tile of nv vectors covers in one row at most, when unaligned (two vectors: 2 for
+// 16- and 32-byte vectors, 3 for 64-byte ones; one vector: 2): what a tile's footprint counts per
+// row and tensor.
+constexpr int64_t tile_lines(int64_t nv) {
+  return (nv * kVectorBytes - 1) / tuning::kLineBytes + 2;
+}
 
-// Whether the row-major kernels go tile by tile: one work item (no threads), at least a vector of
-// channels, `tensors` tensors (x, y; x, dy, dx) larger than L1 together, and a tile of every row
-// of them within tuning::kL1TileBytes. Where the tensors fit in L1, the two passes read from L1
-// and the tiles would only add a short statistics loop per tile.
+// Vectors per column tile when the row-major kernels go tile by tile, else 0: one work item (no
+// threads), at least a vector of channels, `tensors` tensors (x, y; x, dy, dx) larger than L1
+// together, and a tile of every row of them within tuning::kL1TileBytes: two vectors where those
+// fit, else one where that takes fewer lines (64-byte vectors: 2 lines a row instead of 3). Where
+// the tensors fit in L1, the two passes read from L1 and the tiles would only add a short
+// statistics loop per tile.
 template <typename T>
-bool in_l1_tiles(const Extents& e, int64_t tensors) {
+int l1_tile_vectors(const Extents& e, int64_t tensors) {
   const int64_t rows = e.n * e.s;
-  return e.numel() <= tuning::kItemElems && e.c >= kLanes<T> &&
-         e.numel() * tensors * static_cast<int64_t>(sizeof(T)) > tuning::kL1Bytes &&
-         rows * tensors * kTileLines * tuning::kLineBytes <= tuning::kL1TileBytes;
+  if (e.numel() > tuning::kItemElems || e.c < kLanes<T> ||
+      e.numel() * tensors * static_cast<int64_t>(sizeof(T)) <= tuning::kL1Bytes) {
+    return 0;
+  }
+  const auto fits = [&](int64_t nv) {
+    return rows * tensors * tile_lines(nv) * tuning::kLineBytes <= tuning::kL1TileBytes;
+  };
+  return fits(2) ? 2 : tile_lines(1) < tile_lines(2) && fits(1) ? 1 : 0;
 }
 
 // f<NV>(c, fresh) for each column tile of a row of `cols` columns, in the order of column_sums'
-// tiles: NV (2 or 1) vectors starting at column c, then, when cols % L != 0, the vector that ends
-// at the row's end (NV = 1), of which the columns from `fresh` on are new.
+// tiles: NV vectors starting at column c (2 while two whole vectors remain and `vectors` is 2,
+// else 1), then, when cols % L != 0, the vector that ends at the row's end (NV = 1), of which the
+// columns from `fresh` on are new.
 template <typename T, typename F>
-void for_each_tile(int64_t cols, const F& f) {
+void for_each_tile(int64_t cols, int vectors, const F& f) {
   constexpr int64_t L = kLanes<T>;
   const int64_t full = cols / L * L;
   int64_t c = 0;
-  for (; c + 2 * L <= full; c += 2 * L) f.template operator()<2>(c, c);
-  if (c < full) f.template operator()<1>(c, c);
+  for (; vectors == 2 && c + 2 * L <= full; c += 2 * L) f.template operator()<2>(c, c);
+  for (; c < full; c += L) f.template operator()<1>(c, c);
   if (full < cols) f.template operator()<1>(cols - L, full);
 }
 
@@ -60,8 +71,8 @@ void tile_sums(const T* x, const T* dy, int64_t rows, int64_t cols, int64_t c, i
 }
 
 template <typename T, bool kRelu>
-void forward_train_tiles(const T* x, const Extents& e, const double* gamma, const double* beta,
-                         double eps, T* y, Moments* moments, double* invstd) {
+void forward_train_tiles(const T* x, const Extents& e, int tile_vectors, const double* gamma,
+                         const double* beta, double eps, T* y, Moments* moments, double* invstd) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
   const int64_t rows = e.n * e.s, cols = e.c;
@@ -88,14 +99,14 @@ void forward_train_tiles(const T* x, const Extents& e, const double* gamma, cons
       }
     }
   };
-  for_each_tile<T>(cols, [&]<int NV>(int64_t c, int64_t fresh) {
+  for_each_tile<T>(cols, tile_vectors, [&]<int NV>(int64_t c, int64_t fresh) {
     statistics.template operator()<NV>(c, fresh);
     normalize.template operator()<NV>(c, fresh);
   });
 }
 
 template <typename T, bool kRelu>
-void backward_tiles(const T* x, const T* dy, const Extents& e, const double* mean,
+void backward_tiles(const T* x, const T* dy, const Extents& e, int tile_vectors, const double* mean,
                     const double* invstd, const double* gamma, const double* beta,
                     bool through_stats, T* dx, double* dgamma, double* dbeta) {
   using V = typename Simd<T>::V;
@@ -139,7 +150,7 @@ void backward_tiles(const T* x, const T* dy, const Extents& e, const double* mea
       }
     }
   };
-  for_each_tile<T>(cols, [&]<int NV>(int64_t c, int64_t fresh) {
+  for_each_tile<T>(cols, tile_vectors, [&]<int NV>(int64_t c, int64_t fresh) {
     gradient.template operator()<NV>(c, fresh);
     if (dx != nullptr) write_dx.template operator()<NV>(c, fresh);
   });

@@ -1,6 +1,6 @@
 // Every size threshold of the optimized CPU kernels, in one place, each with the reason for its
 // value. They change only the speed: the results do not depend on them except through the fixed
-// blocking of the lane sums (kFlushPerLane) and the work items (kItemElems,
+// blocking of the lane sums (kFlushPerLane, kFloatBlockRows) and the work items (kItemElems,
 // kFuseChannelElems), which are part of what makes the bits independent of the thread count.
 // The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
 // core, 32 MiB L3).
@@ -22,10 +22,15 @@ inline constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 // Work items hold about this many elements: enough to amortize the loop set-up, small enough for
 // threads to share the work evenly.
 inline constexpr int64_t kItemElems = int64_t{1} << 15;
-// Row-major column sums run over at most this many rows per lane (float64 lanes) before they are
-// added into the per-channel sums: a fixed order of additions, and a block of rows that stays in
-// L1 for the column tiles.
+// Row-major column tiles (data in L1) run over at most this many rows before their float64 lane
+// sums are added into the per-channel sums: a fixed order of additions, and a block of rows that
+// stays in L1 for the column tiles.
 inline constexpr int64_t kFlushPerLane = 64;
+// Row-major column sums add this many rows in float lanes before widening the block's sums into
+// float64 lanes: the widening (two conversions and a shuffle per vector and sum) once per block
+// instead of per row keeps the sums memory-bound; the float error grows with the block's length
+// (within twice PyTorch float32's, tests/kernels/accuracy_test.cpp).
+inline constexpr int64_t kFloatBlockRows = 8;
 
 // --- Streaming (non-temporal) stores
 // Outputs larger than this (a quarter of L3) bypass the caches: they would not stay in L3 anyway,
@@ -60,15 +65,17 @@ inline constexpr int64_t kFromMemoryBytes = int64_t{16} << 20;
 inline constexpr int64_t kRowOrderPassBytes = 4096;
 // Gradient sums from memory take two rows per step only where the rows read as one stream (at
 // most kOneStreamRowBytes) or each row is a page of its own (at least kPageBytes): in between the
-// two rows are two positions of one page, which the page-tracking L2 prefetcher serves badly.
-inline constexpr int64_t kOneStreamRowBytes = 512;
+// two rows are two positions of one page, which the page-tracking L2 prefetcher serves badly. On
+// Zen 5, rows of 512 B (the loads of a step 8 lines apart) already read 2-2.5x slower in pairs.
+inline constexpr int64_t kOneStreamRowBytes = 256;
 inline constexpr int64_t kPageBytes = 4096;
 // The normalize and dx go two rows per step (sharing the loads of the per-channel arrays) only
 // when their tensors fit in this (a quarter of L2); from L3 or memory two rows are two streams,
 // which the prefetchers serve worse than one.
 inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
 // L1 bytes a column tile of every row may take in the L1-tile kernels (row_major_l1_tiles.hpp):
-// three quarters of L1, leaving room for the per-channel arrays and the stack.
+// three quarters of L1, leaving room for the per-channel arrays and the stack. Where a tile of two
+// vectors does not fit, a tile of one may (64-byte vectors: 2 lines a row instead of 3).
 inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
 
 // --- Dispatch between the ISA builds (kernels/implementations.cpp)
@@ -76,7 +83,8 @@ inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
 // data that comes from memory) run the 32-byte (AVX2) build on AVX-512 machines unless
 // BNORM_CPU_ISA forces one: on a Zen 5 its row-major passes from memory were faster than the
 // 64-byte build's (training forward 15-45%), while on data in L1 to L3 the 64-byte build is
-// 20-40% faster.
+// 20-40% faster. With the sums fixed it still is on inputs off cache-line alignment (a
+// std::vector's 16 bytes): every 64-byte load splits two lines (NHWC backward 1.7-3.7x slower).
 inline constexpr int64_t kWideRowMajorMaxBytes = int64_t{8} << 20;
 
 }  // namespace bnorm::kernels::tuning
