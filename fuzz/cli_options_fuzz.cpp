@@ -56,10 +56,13 @@ class Parser {
   std::vector<bnorm::cli::CommandState> states_;
 };
 
-Parser& cached() {
-  static Parser parser;
+// The app every input reuses. CLI11 2.1.2's App::clear() leaves parse_order() growing by every
+// option parsed, so a new app replaces it now and then to keep the memory bounded.
+std::unique_ptr<Parser>& cached_ptr() {
+  static std::unique_ptr<Parser> parser = std::make_unique<Parser>();
   return parser;
 }
+Parser& cached() { return *cached_ptr(); }
 
 std::string describe_args(const Args& args) {
   std::string text;
@@ -148,5 +151,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cached().parse(args, false);
   }
   previous = std::move(args);
+  if (count % 4096 == 0) cached_ptr() = std::make_unique<Parser>();
   return 0;
 }
