@@ -124,7 +124,7 @@ CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
 
 }  // namespace
 
-void add_bench_command(CLI::App& app, bool run_it) {
+CommandState add_bench_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench",
@@ -171,6 +171,13 @@ void add_bench_command(CLI::App& app, bool run_it) {
                   "../share/bnorm from its folder when installed)");
   // The callback owns args (the options write into it), so it is set even when nothing runs.
   cmd->callback([args, run_it] { run(*args, run_it); });
+  return {[args] { *args = BenchArgs{}; },
+          [args] {
+            const BenchArgs& a = *args;
+            return describe_values(a.threads, a.reps, a.quick, a.shapes, a.ops, a.dtypes, a.cache,
+                                   a.json, a.cold_mib, a.stream_mib, a.no_torch, a.no_onednn,
+                                   a.python, a.torch_worker);
+          }};
 }
 
 }  // namespace bnorm::cli

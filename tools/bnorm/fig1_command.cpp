@@ -125,7 +125,7 @@ void run(const Fig1Args& a) {
 
 }  // namespace
 
-void add_fig1_command(CLI::App& app, bool run_it) {
+CommandState add_fig1_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<Fig1Args>();
   experiments::Fig1Settings& s = args->settings;
   CLI::App* cmd = app.add_subcommand(
@@ -177,6 +177,15 @@ void add_fig1_command(CLI::App& app, bool run_it) {
                   "default) or of each rank's shard (local); see docs/distributed.md")
       ->check(CLI::IsMember({"global", "local"}));
   add_data_out_quiet_and_run(cmd, args, run_it, &run);
+  return {[args] { *args = Fig1Args{}; },
+          [args] {
+            const Fig1Args& a = *args;
+            const experiments::Fig1Settings& s = a.settings;
+            return describe_values(s.dataset, s.steps, s.batch, s.eval_every, s.momentum,
+                                   s.init_sigma, s.seed, s.threads, s.binarize, s.probe_unit,
+                                   s.probe_size, a.lr, a.jobs, a.grayscale, a.quiet, a.out,
+                                   a.data_dir, a.bn_sync);
+          }};
 }
 
 }  // namespace bnorm::cli

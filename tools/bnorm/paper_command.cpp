@@ -78,7 +78,7 @@ void run(const PaperArgs& a) {
 
 }  // namespace
 
-void add_paper_command(CLI::App& app, bool run_it) {
+CommandState add_paper_command(CLI::App& app, bool run_it) {
   auto args = std::make_shared<PaperArgs>();
   experiments::PaperSettings& s = args->settings;
   std::vector<std::string> valid{"all"};
@@ -116,6 +116,14 @@ void add_paper_command(CLI::App& app, bool run_it) {
                  "evaluate on the first N test images only")
       ->default_str("");
   add_data_out_quiet_and_run(cmd, args, run_it, &run);
+  return {[args] { *args = PaperArgs{}; },
+          [args] {
+            const PaperArgs& a = *args;
+            const experiments::PaperSettings& s = a.settings;
+            return describe_values(a.id, s.quick, s.seeds, s.threads, s.jobs, s.lrs, s.steps,
+                                   s.batch, s.test_limit, s.show_progress, a.quiet, a.jobs, a.out,
+                                   a.data_dir);
+          }};
 }
 
 }  // namespace bnorm::cli
