@@ -5,20 +5,22 @@
 # included: fig1's at step 0 and the last step, E3's ten on 100 test images) and rank 0's
 # collective calls and bytes per SGD step (BNORM_COMM_STATS=1; the first BN forward's signature
 # all-gathers included).
-# Usage: bench/scripts/data_parallel_steps.sh [BNORM] [STEPS]   (default build/release/tools/bnorm/bnorm 500)
+# Usage: bench/scripts/data_parallel_steps.sh [BNORM] [STEPS] [CNN_STEPS]
+#        (default build/release/tools/bnorm/bnorm 500 100: fig1's steps, E3's steps per model)
 set -eu
 bnorm=${1:-build/release/tools/bnorm/bnorm}
 steps=${2:-500}
+cnn_steps=${3:-100}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 BNORM_COMM_STATS=1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fig1="fig1 --steps $steps --eval-every $steps --lr 0.3 --grayscale --probe-size 100 --quiet --jobs 1"
-cnn="paper E3 --quick --steps $steps --seeds 1 --test-limit 100 --quiet --jobs 1"
+cnn="paper E3 --quick --steps $cnn_steps --seeds 1 --test-limit 100 --quiet --jobs 1"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(getconf _NPROCESSORS_ONLN) cores (shared machine)"
 # run NAME NETWORKS ARGS...: one line per rank count.
 run() {
-  name=$1 networks=$2
-  shift 2
+  name=$1 networks=$2 steps=$3
+  shift 3
   for np in 1 2 3; do
     if [ "$np" -eq 1 ]; then
       "$bnorm" "$@" --out "$out/np1" >"$out/log" 2>&1
@@ -37,5 +39,5 @@ run() {
             printf "\n" }' "$out/log"
   done
 }
-run "fig1 MLP" 2 $fig1
-run "E3 CNN" 7 $cnn
+run "fig1 MLP" 2 "$steps" $fig1
+run "E3 CNN" 7 "$cnn_steps" $cnn
