@@ -235,12 +235,25 @@ Mode parse_mode(const py::handle& v, std::string_view op) {
                            {"frozen", Mode::kFrozen}});
 }
 
+template <typename T>
+BackwardInputs<T> backward_inputs(const py::handle& x, const py::handle& dy, Layout layout,
+                                  std::string_view op) {
+  BackwardInputs<T> in{.x = input_array<T>(x, op, "x"), .dy = input_array<T>(dy, op, "dy")};
+  in.desc = desc_of(in.x, layout);
+  const std::vector<py::ssize_t> dy_shape(in.dy.shape(), in.dy.shape() + in.dy.ndim());
+  if (dy_shape != shape_of(in.desc)) fail_value(op, "expected dy of x's shape, got another shape");
+  in.channels = in.desc.dims.size() >= 2 ? static_cast<py::ssize_t>(in.desc.dims[1]) : 0;
+  return in;
+}
+
 #define BNORM_PY_INSTANTIATE(T)                                                                  \
   template py::array_t<T> input_array<T>(const py::handle&, std::string_view, std::string_view); \
   template std::span<const T> channel_input<T>(const py::handle&, py::array_t<T>*,               \
                                                std::string_view, std::string_view);              \
   template py::array_t<T> output_array<T>(const py::handle&, const std::vector<py::ssize_t>&,    \
-                                          std::string_view, std::string_view);
+                                          std::string_view, std::string_view);                   \
+  template BackwardInputs<T> backward_inputs<T>(const py::handle&, const py::handle&, Layout,    \
+                                                std::string_view);
 
 BNORM_PY_INSTANTIATE(float)
 BNORM_PY_INSTANTIATE(double)

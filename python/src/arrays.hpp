@@ -45,6 +45,18 @@ std::vector<py::ssize_t> shape_of(const TensorDesc& desc);
 template <typename T>
 py::array_t<T> input_array(const py::handle& a, std::string_view op, std::string_view name);
 
+// The x and dy of a backward call: arrays of T (as input_array), x's description in `layout` and
+// its channel count. ValueError unless dy has x's shape.
+template <typename T>
+struct BackwardInputs {
+  py::array_t<T> x, dy;
+  TensorDesc desc;
+  py::ssize_t channels = 0;
+};
+template <typename T>
+BackwardInputs<T> backward_inputs(const py::handle& x, const py::handle& dy, Layout layout,
+                                  std::string_view op);
+
 // An optional per-channel input [C] (None gives an empty span); `keep` holds the array alive.
 template <typename T>
 std::span<const T> channel_input(const py::handle& a, py::array_t<T>* keep, std::string_view op,

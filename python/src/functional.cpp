@@ -83,12 +83,8 @@ py::tuple backward_impl(const BackwardArgs& a) {
   const StatsGradient stats = parse_stats_gradient(a.stats_gradient, op);
   const Activation activation = parse_activation(a.activation, op);
   const Backend backend = parse_backend(a.backend, op);
-  auto x = input_array<T>(a.x, op, "x");
-  auto dy = input_array<T>(a.dy, op, "dy");
-  const TensorDesc desc = desc_of(x, layout);
-  const std::vector<py::ssize_t> dy_shape(dy.shape(), dy.shape() + dy.ndim());
-  if (dy_shape != shape_of(desc)) fail_value(op, "expected dy of x's shape, got another shape");
-  const py::ssize_t c = desc.dims.size() >= 2 ? static_cast<py::ssize_t>(desc.dims[1]) : 0;
+  const BackwardInputs<T> in = backward_inputs<T>(a.x, a.dy, layout, op);
+  const auto& [x, dy, desc, c] = in;
   py::array_t<double> mean_keep, invstd_keep;
   py::array_t<T> gamma_keep, beta_keep;
   const auto mean = channel_input<double>(a.mean, &mean_keep, op, "mean");
