@@ -10,6 +10,14 @@
 
 namespace bnorm::experiments {
 
+// Differences of accuracies in percentage points, compared with a rule's threshold. Accuracies are
+// multiples of 1 / test images, so a difference can be exactly a threshold in exact arithmetic and
+// a rounding error past it in floating point (87.98 - 88.48 = -0.5000000000000004 pp): within
+// kPpRounding of the threshold counts as on it.
+inline constexpr double kPpRounding = 1e-9;
+inline bool pp_at_least(double v, double threshold) { return v >= threshold - kPpRounding; }
+inline bool pp_at_most(double v, double threshold) { return v <= threshold + kPpRounding; }
+
 // One row of `bnorm paper`'s summary.json.
 struct ClaimResult {
   std::string id;         // "E2"
@@ -64,7 +72,7 @@ struct Fig1SeedsVerdict {
 
   bool levels_ok() const;
   bool ahead_ok() const { return frac_evals_bn_at_or_above >= kMinFracAtOrAbove; }
-  bool final_ok() const { return final_gain_pp >= kMinFinalGainPp; }
+  bool final_ok() const { return pp_at_least(final_gain_pp, kMinFinalGainPp); }
   bool drift_ok() const { return drift_ratio <= kMaxDriftRatio; }
   bool reproduced() const { return levels_ok() && ahead_ok() && final_ok() && drift_ok(); }
 };
@@ -105,8 +113,8 @@ struct Fig3Verdict {
                           kMaxSigmoidBnGapPp = 3.0, kMinSigmoidBaselineGapPp = 20.0;
   bool reproduced() const {
     return speedup_bn_baseline >= kMinSpeedupBn && speedup_bn_x5 >= kMinSpeedupBnX5 &&
-           baseline_x5_fails && sigmoid_bn_x5_gap_pp <= kMaxSigmoidBnGapPp &&
-           sigmoid_baseline_gap_pp >= kMinSigmoidBaselineGapPp;
+           baseline_x5_fails && pp_at_most(sigmoid_bn_x5_gap_pp, kMaxSigmoidBnGapPp) &&
+           pp_at_least(sigmoid_baseline_gap_pp, kMinSigmoidBaselineGapPp);
   }
 };
 Fig3Verdict judge_fig3(const Curve& baseline, const Curve& baseline_x5, const Curve& bn_baseline,
@@ -120,7 +128,8 @@ struct InitScaleVerdict {
   double grad_slope = 0;                          // least-squares slope of log|g| on log a
   static constexpr double kMaxRangeBnPp = 1.5, kMinRangeBaselinePp = 10.0, kSlopeTolerance = 0.05;
   bool reproduced() const {
-    return range_bn_pp <= kMaxRangeBnPp && range_baseline_pp >= kMinRangeBaselinePp &&
+    return pp_at_most(range_bn_pp, kMaxRangeBnPp) &&
+           pp_at_least(range_baseline_pp, kMinRangeBaselinePp) &&
            grad_slope >= -1 - kSlopeTolerance && grad_slope <= -1 + kSlopeTolerance;
   }
 };
@@ -145,7 +154,7 @@ struct StatsGradientVerdict {
   double acc_drop_pp() const { return 100.0 * (acc_true - acc_constant_stats); }
   static constexpr double kMinGrowthRatio = 10.0, kMinAccDropPp = 5.0;
   bool reproduced() const {
-    return growth_ratio() >= kMinGrowthRatio || acc_drop_pp() >= kMinAccDropPp;
+    return growth_ratio() >= kMinGrowthRatio || pp_at_least(acc_drop_pp(), kMinAccDropPp);
   }
 };
 
@@ -154,7 +163,7 @@ struct PopulationVerdict {
   double acc_running = 0, acc_population = 0;
   double delta_pp() const { return 100.0 * (acc_population - acc_running); }
   static constexpr double kMaxAbsDeltaPp = 0.2;
-  bool reproduced() const { return std::abs(delta_pp()) <= kMaxAbsDeltaPp; }
+  bool reproduced() const { return pp_at_most(std::abs(delta_pp()), kMaxAbsDeltaPp); }
 };
 
 // Writes `bnorm paper`'s summary.json: an array of claims with the keys id, claim, measured,
@@ -222,7 +231,8 @@ struct DropoutVerdict {
   double bn_minus_baseline_dropout_pp() const { return 100.0 * (bn - baseline_dropout); }
   double dropout_gain_pp() const { return 100.0 * (bn_dropout - bn); }
   bool reproduced() const {
-    return bn_minus_baseline_dropout_pp() >= 0 && dropout_gain_pp() <= kMaxDropoutGainPp;
+    return pp_at_least(bn_minus_baseline_dropout_pp(), 0) &&
+           pp_at_most(dropout_gain_pp(), kMaxDropoutGainPp);
   }
 };
 // rates[k]: the Dropout rate of baseline_dropout[k] and bn_dropout[k]. Throws bnorm::Error on
@@ -290,8 +300,9 @@ struct RenormVerdict {
   double gain_iid60_pp = 0;   // i.i.d. batches of 60
   static constexpr double kMinGainBatch4Pp = 1.0, kMinGainNonIidPp = 2.0, kMaxIid60GapPp = 0.5;
   bool reproduced() const {
-    return gain_batch4_pp >= kMinGainBatch4Pp && gain_noniid_pp >= kMinGainNonIidPp &&
-           std::abs(gain_iid60_pp) <= kMaxIid60GapPp;
+    return pp_at_least(gain_batch4_pp, kMinGainBatch4Pp) &&
+           pp_at_least(gain_noniid_pp, kMinGainNonIidPp) &&
+           pp_at_most(std::abs(gain_iid60_pp), kMaxIid60GapPp);
   }
 };
 
@@ -306,7 +317,7 @@ struct GhostVerdict {
   double ci_low_pp = NAN, ci_high_pp = NAN;  // 95% t-interval of the mean (NaN with one seed)
   static constexpr int kFinalEvals = 5;
   static constexpr double kMinGainPp = 0.3;
-  bool reproduced() const { return gain_pp >= kMinGainPp; }
+  bool reproduced() const { return pp_at_least(gain_pp, kMinGainPp); }
 };
 // plain[k] and ghost[k]: the final accuracies in [0, 1] of seed k + 1. Throws bnorm::Error on
 // mismatched sizes or no seed.

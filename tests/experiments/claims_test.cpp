@@ -165,5 +165,19 @@ TEST(Claims, SmoothnessNeedsBothRatiosAtMostHalf) {
   EXPECT_FALSE(v.reproduced());
 }
 
+// A gap that is exactly a threshold in exact arithmetic is on it, though floating point puts the
+// difference of the two accuracies a rounding error past it (E6-CNN's i.i.d. 60 case).
+TEST(PpThresholds, AGapOnTheThresholdUpToRoundingCountsAsOnIt) {
+  const double gap = 100.0 * (5245.0 / 6000.0) - 100.0 * (5215.0 / 6000.0);  // 30 images
+  EXPECT_NE(gap, 0.5);  // the rounding the rule forgives
+  EXPECT_NEAR(gap, 0.5, 1e-12);
+  RenormVerdict v{.gain_batch4_pp = 1.0, .gain_noniid_pp = 2.0, .gain_iid60_pp = gap};
+  EXPECT_TRUE(v.reproduced());
+  v.gain_iid60_pp = 0.5 + 1.0 / 60.0;  // one test image of 6,000 more is past it
+  EXPECT_FALSE(v.reproduced());
+  EXPECT_TRUE(pp_at_least(0.3 - 1e-12, 0.3));
+  EXPECT_FALSE(pp_at_least(0.3 - 1e-6, 0.3));
+}
+
 }  // namespace
 }  // namespace bnorm::experiments
