@@ -30,6 +30,12 @@ struct Parameter {
   std::span<double> grad_sum = {};
 };
 
+// Sets p's gradient (and its unrounded sum) to zero.
+inline void zero_grad(Parameter& p) {
+  std::fill(p.grad.begin(), p.grad.end(), 0.0f);
+  std::fill(p.grad_sum.begin(), p.grad_sum.end(), 0.0);
+}
+
 // State that is saved in checkpoints but not trained ("running_mean", "running_var").
 struct Buffer {
   std::string name;
@@ -65,10 +71,7 @@ class Layer {
   virtual std::vector<Buffer> buffers() { return {}; }
   virtual std::vector<Counter> counters() { return {}; }
   void zero_grad() {
-    for (Parameter& p : parameters()) {
-      std::fill(p.grad.begin(), p.grad.end(), 0.0f);
-      std::fill(p.grad_sum.begin(), p.grad_sum.end(), 0.0);
-    }
+    for (Parameter& p : parameters()) nn::zero_grad(p);
   }
 };
 

@@ -1,7 +1,7 @@
 // Fully connected layer y = x W^T + b, with the GEMMs done by OpenBLAS (in fixed chunks of rows
-// with LinearOptions::row_chunk). Weight is [out, in]
-// as in PyTorch's nn.Linear, so checkpoints and golden files map one to one. Without bias when a
-// BatchNorm follows: BN's shift beta takes its role (paper, Section 3.2).
+// with LinearOptions::row_chunk). Weight is [out, in] as in PyTorch's nn.Linear, so checkpoints and
+// golden files map one to one. Without bias when a BatchNorm follows: BN's shift beta takes its
+// role (paper, Section 3.2).
 #pragma once
 
 #include <vector>

@@ -54,10 +54,7 @@ std::vector<nn::Buffer> Sgd::state() {
 }
 
 void Sgd::zero_grad() {
-  for (nn::Parameter& p : parameters_) {
-    std::fill(p.grad.begin(), p.grad.end(), 0.0f);
-    std::fill(p.grad_sum.begin(), p.grad_sum.end(), 0.0);
-  }
+  for (nn::Parameter& p : parameters_) nn::zero_grad(p);
 }
 
 }  // namespace bnorm::optim
