@@ -76,7 +76,7 @@ void Linear::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
 }
 
 // dW and db with row_chunk: each chunk's sum in float, the chunks' sums added in double (exactly,
-// unless their magnitudes lie over 2^25 apart, so in any grouping), and rounded once.
+// in any grouping, while they lie within about 2^29 of each other), and rounded once.
 void Linear::chunked_parameter_gradients(const Tensor& in, const Tensor& dout) {
   const int n = static_cast<int>(in.rows());
   const int k = static_cast<int>(options_.in_features);

@@ -15,9 +15,9 @@ struct LinearOptions {
   int64_t out_features = 0;  // > 0
   bool bias = true;
   // > 0: the GEMMs go over at most this many rows per call, and the weight and bias gradients sum
-  // the chunks' float sums in double (Parameter::grad_sum), rounding once. A row's bits then never
-  // depend on the batch it came in, and data-parallel shards of whole chunks train to the bit of
-  // one process (60 rows with row_chunk 10 over 2, 3 or 6 ranks). 0: one call per GEMM (faster).
+  // the chunks' float sums in double (Parameter::grad_sum), rounding once, so that data-parallel
+  // shards of whole chunks can train to the bit of one process: a small MLP does in tests, fig1's
+  // network does not yet (docs/distributed.md). 0: one call per GEMM (faster).
   int64_t row_chunk = 0;
 };
 
