@@ -194,8 +194,8 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
 }
 
 // Outputs at every element offset from a cache line, for shapes whose rows and strips do not fill
-// whole vectors, with one and with several row-major work items (C = 3 < L) and in L1 tiles
-// (50 x 95): y, training y and dx must match the reference at offset 0 and be the same bits at
+// whole vectors and whose rows do, with one and with several row-major work items (C = 3 < L) and
+// in L1 tiles (50 x 95): y, training y and dx must match the reference at offset 0 and be the same bits at
 // every other offset, and nothing outside the output may be written. The non-temporal paths
 // (Kernels.streaming_stores reruns this) split each span into plain-stored ends and streamed lines
 // by the output's address, so each offset takes another split.
@@ -209,6 +209,9 @@ void check_outputs_at_every_alignment(const kernels::KernelSet<T>& opt) {
         KernelCase{{.n = 70, .c = 20, .s = 1, .layout = Layout::kNC}, 8},
         KernelCase{{.n = 50, .c = 95, .s = 1, .layout = Layout::kNC}, 12},
         KernelCase{{.n = 15000, .c = 3, .s = 1, .layout = Layout::kNC}, 11},
+        // Rows of whole vectors: the streamed paths move the per-channel arrays (align_vectors).
+        KernelCase{{.n = 3000, .c = 16, .s = 1, .layout = Layout::kNC}, 13},
+        KernelCase{{.n = 4, .c = 32, .s = 300, .layout = Layout::kChannelsLast}, 14},
         KernelCase{{.n = 3, .c = 2, .s = 197, .layout = Layout::kChannelsFirst}, 9}}) {
     const KernelInputs<T> in(kc);
     const Extents& e = kc.e;

@@ -78,6 +78,15 @@ void normalize_rows_streaming(const T* x, T* y, int64_t cols, int64_t r0, int64_
   });
 }
 
+// Before the flat-span loops over rows of y: when a row is a whole number of vectors, every item's
+// vectors start at the same channel (y's elements to alignment), and the per-channel arrays are
+// moved to make their loads there aligned.
+template <typename T>
+void align_for_streaming(RowScratch<T>& s, const T* y, int64_t cols, bool grad) {
+  if (cols * static_cast<int64_t>(sizeof(T)) % kVectorBytes != 0) return;
+  s.align_vectors(cols, elements_to_alignment(y) % cols, grad);
+}
+
 // Whether the row-major normalize and dx go two rows per step: only when their data (`tensors` of
 // e's size, counted in float) fits in tuning::kPairRowsMaxBytes.
 inline bool pair_rows(const Extents& e, int64_t tensors) {

@@ -43,6 +43,7 @@ void forward_train_rows(const T* x, const Extents& e, const double* gamma, const
   s.merge(e.c, items.count);
   finish_statistics(s, pilot, items.rows, gamma, beta, eps, 0, e.c, moments, invstd);
   s.wrap(e.c, false);
+  if (stream) align_for_streaming(s, y, e.c, false);
   for_each_item_by_thread(items.count, parallel, true, [&](int64_t i) {
     normalize_row_range<T, kRelu>(x, y, e.c, items.first(i), items.last(i), s, stream,
                                   pair_rows(e, 2));
@@ -57,6 +58,7 @@ void forward_infer_rows(const T* x, const Extents& e, const double* mean, const 
   RowScratch<T> s(e.c, 0);
   set_affine(s, e.c, mean, invstd, gamma, beta);
   s.wrap(e.c, false);
+  if (stream) align_for_streaming(s, y, e.c, false);
   for_each_item(items.count, use_threads(e), [&](int64_t i) {
     normalize_row_range<T, kRelu>(x, y, e.c, items.first(i), items.last(i), s, stream,
                                   pair_rows(e, 2));
@@ -86,6 +88,7 @@ void backward_rows(const T* x, const T* dy, const Extents& e, const double* mean
   finish_gradient(s, items.rows, mean, invstd, gamma, through_stats, 0, e.c, dgamma, dbeta);
   if (dx == nullptr) return;
   s.wrap(e.c, true);
+  if (stream) align_for_streaming(s, dx, e.c, true);
   for_each_item_by_thread(items.count, parallel, true, [&](int64_t i) {
     dx_row_range<T, kRelu>(x, dy, dx, e.c, items.first(i), items.last(i), s, stream,
                            pair_rows(e, 3));

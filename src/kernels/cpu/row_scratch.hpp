@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "bnorm/layout.hpp"
@@ -44,7 +45,8 @@ struct RowScratch {
   double *part1, *part2, *sum1, *sum2;
 
   RowScratch(int64_t c, int64_t items) {
-    const size_t cs = static_cast<size_t>(c), ws = cs + static_cast<size_t>(kLanes<T>);
+    // C values, L wrapped ones and L of slack for align_vectors.
+    const size_t cs = static_cast<size_t>(c), ws = cs + 2 * static_cast<size_t>(kLanes<T>);
     const size_t t_bytes = (6 * ws * sizeof(F) + 63) / 64 * 64;
     const size_t d_count = 2 * cs * static_cast<size_t>(items) + 2 * cs;
     auto* base = static_cast<char*>(thread_scratch(t_bytes + d_count * sizeof(double)));
@@ -62,6 +64,20 @@ struct RowScratch {
     for (F* p : {center, scale, bias, a, b, c0}) {
       if (!grad && (p == a || p == b || p == c0)) continue;
       for (int64_t j = c; j < c + kLanes<T>; ++j) p[j] = p[j - c];
+    }
+  }
+
+  // Moves the normalize's arrays (with `grad`, the gradient's too), wrapped values included, so
+  // that loads at channel k0 + m L are aligned; no value changes. The flat-span loops load them at
+  // those channels when a row is a whole number of vectors, and loads that cross cache lines, three
+  // or six per vector of output, took as long as the memory traffic.
+  void align_vectors(int64_t c, int64_t k0, bool grad) {
+    for (F** p : {&center, &scale, &bias, &a, &b, &c0}) {
+      if (!grad && (p == &a || p == &b || p == &c0)) continue;
+      const int64_t shift = elements_to_alignment(*p + k0);
+      if (shift == 0) continue;
+      std::memmove(*p + shift, *p, static_cast<size_t>(c + kLanes<T>) * sizeof(F));
+      *p += shift;
     }
   }
 
