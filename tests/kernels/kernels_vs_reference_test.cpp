@@ -195,8 +195,8 @@ TEST_P(KernelsVsReference, AllOpsDouble) {
 
 // Outputs at every element offset from a cache line, for shapes whose rows and strips do not fill
 // whole vectors and whose rows do, with one and with several row-major work items (C = 3 < L) and
-// in L1 tiles (50 x 95): y, training y and dx must match the reference at offset 0 and be the same bits at
-// every other offset, and nothing outside the output may be written. The non-temporal paths
+// in L1 tiles (50 x 95): y, training y and dx must match the reference at offset 0 and be the same
+// bits at every other offset, and nothing outside the output may be written. The non-temporal paths
 // (Kernels.streaming_stores reruns this) split each span into plain-stored ends and streamed lines
 // by the output's address, so each offset takes another split.
 template <typename T>
