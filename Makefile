@@ -4,7 +4,7 @@ BUILD := build/$(PRESET)
 # Parallel build and test jobs: every core unless JOBS=... says otherwise.
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build run test test-sanitize fuzz check clean bench bench-mlp bench-cnn bench-torch results bench-targets
+.PHONY: all setup configure build run test test-sanitize fuzz check clean bench bench-mlp bench-cnn bench-torch results bench-targets e1-isas
 
 all: build
 
@@ -94,7 +94,17 @@ results: bench bench-mlp bench-cnn bench-torch
 	bench/scripts/results.py build/bench.json --command "$(BENCH_CMD)" --out docs/results.md \
 	  --fig1 out/fig1/summary.json --paper out/paper/summary.json \
 	  --paper-command "bnorm paper all $(PAPER_ARGS)" \
+	  $(foreach isa,$(E1_ISAS),$(if $(wildcard out/e1-$(isa)/summary.json),--e1-isa $(isa)=out/e1-$(isa)/summary.json)) \
 	  --steps $(BUILD)/bench-mlp.json $(BUILD)/bench-cnn.json --torch $(BUILD)/bench-torch.json
+
+# E1's verdict with each other kernel build forced (PAPER.md, E1: a verdict that one ISA's last
+# bits flip is noise); `make results` shows the ones present in out/ beside the default's.
+E1_ISAS ?= avx2 scalar
+e1-isas: build
+	@for isa in $(E1_ISAS); do \
+	  BNORM_CPU_ISA=$$isa ./$(BUILD)/tools/bnorm/bnorm paper E1 $(PAPER_ARGS) --out out/e1-$$isa \
+	    || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -2,11 +2,13 @@
 """Writes docs/results.md, the one page of current results, from a `bnorm bench --json` file: the
 machine (lscpu model, cores, ISA), STREAM, the contenders, a summary of bnorm's speed-ups and one
 row per case; then, for each further file given, a section: Figure 1's and the paper's verdicts
-(their summary.json), the MLP/CNN step rates (run_steps.py's JSON lines) and bnorm.torch against
+(their summary.json), E1's verdict with other kernel builds forced (`make e1-isas`), the MLP/CNN
+step rates (run_steps.py's JSON lines) and bnorm.torch against
 torch.nn (bnorm_torch_vs_native.py's JSON). `make results` runs them all and then this script.
 
     bench/scripts/results.py BENCH.json [--command "bnorm bench ..."] [--out docs/results.md]
         [--fig1 out/fig1/summary.json] [--paper out/paper/summary.json]
+        [--e1-isa avx2=out/e1-avx2/summary.json ...]
         [--steps build/release/bench-mlp.json ...] [--torch build/release/bench-torch.json]
 
 --command is the command that produced BENCH.json, printed on the page (default: rebuilt from the
@@ -189,6 +191,27 @@ def paper_section(rows, source, command):
     return out + [""]
 
 
+def e1_isa_section(paper_rows, runs):
+    """E1's verdict under the default dispatch (the paper's summary) and with each kernel build
+    forced by BNORM_CPU_ISA (ISA=summary.json pairs): PAPER.md asks whether it is the same."""
+    out = ["## E1 with each kernel build (`make e1-isas`)", "",
+           "`BNORM_CPU_ISA=<isa> bnorm paper E1` beside the default dispatch above: the verdict "
+           "must not hang on the kernels' last bits (PAPER.md, E1). The baseline has no BN, so "
+           "only the BN runs differ.", "",
+           "| kernels | E1 (plain SGD) reproduced | E1-B (momentum 0.9) reproduced | E1 measured | "
+           "file |", "|---|---|---|---|---|"]
+    runs = [("default dispatch", paper_rows, "the paper's summary above")] + runs
+    for label, rows, source in runs:
+        by_id = {r["id"]: r for r in rows}
+        if "E1" not in by_id:
+            continue
+        b = by_id.get("E1-B")
+        out.append("| %s | %s | %s | %s | `%s` |" % (
+            label, yes_no(by_id["E1"]["reproduced"]), yes_no(b["reproduced"]) if b else "-",
+            by_id["E1"]["measured"].replace("|", "/").rstrip(";"), source))
+    return out + [""]
+
+
 def steps_section(rows, sources):
     """Training steps per second, bnorm against PyTorch (run_steps.py)."""
     out = ["## Training steps per second (`make bench-mlp`, `make bench-cnn`)", "",
@@ -231,6 +254,14 @@ def other_sections(a):
         out += fig1_section(load_json_lines(a.fig1), a.fig1)
     if a.paper:
         out += paper_section(load_json_lines(a.paper), a.paper, a.paper_command)
+    if a.e1_isa:
+        runs = []
+        for pair in a.e1_isa:
+            isa, _, path = pair.partition("=")
+            if not isa or not path:
+                raise ValueError("--e1-isa expects ISA=PATH, got '%s'" % pair)
+            runs.append((isa, load_json_lines(path), path))
+        out += e1_isa_section(load_json_lines(a.paper) if a.paper else [], runs)
     if a.steps:
         loaded = [load_json_lines(path) for path in a.steps]
         rows = [row for rs in loaded for row in (rs if isinstance(rs, list) else [rs])]
@@ -248,6 +279,8 @@ def main():
     p.add_argument("--fig1", help="bnorm fig1's summary.json")
     p.add_argument("--paper", help="bnorm paper's summary.json")
     p.add_argument("--paper-command", help="the bnorm paper command that wrote it")
+    p.add_argument("--e1-isa", action="append", default=[], metavar="ISA=PATH",
+                   help="bnorm paper E1's summary.json run with BNORM_CPU_ISA=ISA (repeatable)")
     p.add_argument("--steps", nargs="*", default=[], help="run_steps.py JSON files")
     p.add_argument("--torch", help="bnorm_torch_vs_native.py's JSON")
     a = p.parse_args()

@@ -33,8 +33,15 @@ def main():
         "settings": {"dataset": "mnist", "steps": 500, "batch": 60, "lr": 0.5, "momentum": 0.0,
                      "seed": 3}})
     paper = write(os.path.join(d, "paper.json"), [
+        {"id": "E1", "claim": "fig1", "measured": "gain +0.41 pp", "reproduced": True, "seeds": 5},
+        {"id": "E1-B", "claim": "fig1 momentum", "measured": "gain +0.2 pp", "reproduced": False,
+         "seeds": 5},
         {"id": "E4", "claim": "deep sigmoid", "measured": "BN 88% | baseline 11%;",
          "reproduced": True, "seeds": 3}])
+    e1_avx2 = write(os.path.join(d, "e1_avx2.json"), [
+        {"id": "E1", "claim": "fig1", "measured": "gain +0.25 pp", "reproduced": False, "seeds": 5},
+        {"id": "E1-B", "claim": "fig1 momentum", "measured": "gain +0.3 pp", "reproduced": True,
+         "seeds": 5}])
     steps = write(os.path.join(d, "steps.json"), [
         {"model": "mlp", "bn": True, "threads": 2, "bnorm_steps_per_s": 1500.0,
          "torch_steps_per_s": 600.0}], lines=True)
@@ -44,13 +51,16 @@ def main():
         {"bench": "python_layer", "shape": "2x3x4x5", "threads": 1, "overhead": 0.042}])
     out = os.path.join(d, "page.md")
     subprocess.run([sys.executable, SCRIPT, bench, "--out", out, "--fig1", fig1, "--paper",
-                    paper, "--steps", steps, "--torch", torch], check=True)
+                    paper, "--e1-isa", "avx2=" + e1_avx2, "--steps", steps, "--torch", torch],
+                   check=True)
     page = open(out, encoding="utf-8").read()
     failures = [s for s in (
         "| evaluations where BN is ahead | 93% | >= 90% | yes |",
         "| final accuracy, BN - baseline | +0.70 pp |",
         "lr 0.5, momentum 0, seed 3",
         "| E4 | deep sigmoid | yes | 3 | BN 88% / baseline 11% |",
+        "| default dispatch | yes | no | gain +0.41 pp |",
+        "| avx2 | no | yes | gain +0.25 pp | `%s` |" % e1_avx2,
         "| mlp | yes | 2 | 1500.0 | 600.0 | 2.50x |",
         "| 2x3x4x5 | nchw | eval fwd | 1 | 3.00 | 1.50 | 2.00x |",
         "+4.2%") if s not in page]
@@ -59,6 +69,10 @@ def main():
                        capture_output=True, text=True)
     if r.returncode != 1 or "error:" not in r.stderr:
         failures.append("a malformed --fig1 file: exit %d, stderr %r" % (r.returncode, r.stderr))
+    r = subprocess.run([sys.executable, SCRIPT, bench, "--out", out, "--e1-isa", e1_avx2],
+                       capture_output=True, text=True)
+    if r.returncode != 1 or "ISA=PATH" not in r.stderr:
+        failures.append("--e1-isa without ISA=: exit %d, stderr %r" % (r.returncode, r.stderr))
     for f in failures:
         print("FAIL: expected in the page: %s" % f)
     if failures:
