@@ -30,10 +30,13 @@ test-sanitize: setup
 	@cmake --build --preset asan-ubsan -j $(JOBS)
 	ctest --preset asan-ubsan -j $(JOBS)
 
-# Each libFuzzer target of fuzz/ for FUZZ_SECONDS (default 60), from its committed seed corpus
-# (new inputs go to build/fuzz/corpus/<target>, findings to build/fuzz/findings). Needs clang.
+# Each libFuzzer target of fuzz/ (FUZZ_TARGETS) for FUZZ_SECONDS (default 60), or for FUZZ_RUNS
+# inputs when that is set, from its committed seed corpus (new inputs go to
+# build/fuzz/corpus/<target>, findings to build/fuzz/findings). Needs clang.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := idx checkpoint bench_shape cli_options
+FUZZ_RUNS ?=
+FUZZ_TARGETS ?= idx checkpoint bench_shape cli_options
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 fuzz: setup
 	@cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DBNORM_FUZZ=ON \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -41,8 +44,8 @@ fuzz: setup
 	@mkdir -p build/fuzz/findings
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
-	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	  echo "fuzz_$$t: $(FUZZ_LIMIT)"; \
+	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz/fuzz_$$t $(FUZZ_LIMIT) \
 	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=build/fuzz/findings/$$t- build/fuzz/corpus/$$t fuzz/corpus/$$t \
 	    >build/fuzz/$$t.log 2>&1 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
