@@ -191,7 +191,7 @@ def paper_section(rows, source, command):
     return out + [""]
 
 
-def e1_isa_section(paper_rows, runs):
+def e1_isa_section(paper_rows, paper_source, runs):
     """E1's verdict under the default dispatch (the paper's summary) and with each kernel build
     forced by BNORM_CPU_ISA (ISA=summary.json pairs): PAPER.md asks whether it is the same."""
     out = ["## E1 with each kernel build (`make e1-isas`)", "",
@@ -200,7 +200,7 @@ def e1_isa_section(paper_rows, runs):
            "only the BN runs differ.", "",
            "| kernels | E1 (plain SGD) reproduced | E1-B (momentum 0.9) reproduced | E1 measured | "
            "file |", "|---|---|---|---|---|"]
-    runs = [("default dispatch", paper_rows, "the paper's summary above")] + runs
+    runs = [("default dispatch", paper_rows, paper_source)] + runs
     for label, rows, source in runs:
         by_id = {r["id"]: r for r in rows}
         if "E1" not in by_id:
@@ -261,7 +261,7 @@ def other_sections(a):
             if not isa or not path:
                 raise ValueError("--e1-isa expects ISA=PATH, got '%s'" % pair)
             runs.append((isa, load_json_lines(path), path))
-        out += e1_isa_section(load_json_lines(a.paper) if a.paper else [], runs)
+        out += e1_isa_section(load_json_lines(a.paper) if a.paper else [], a.paper, runs)
     if a.steps:
         loaded = [load_json_lines(path) for path in a.steps]
         rows = [row for rs in loaded for row in (rs if isinstance(rs, list) else [rs])]
