@@ -188,6 +188,12 @@ def paper_section(rows, source, command):
         out.append("| %s | %s | %s | %s | %s |" % (
             r["id"], r["claim"], yes_no(r["reproduced"]), r["seeds"],
             r["measured"].replace("|", "/").rstrip(";")))
+    # Rows of one experiment (E1 and E1-B, ...) follow each other and carry its one wall time.
+    seconds = [r.get("wall_seconds") for r in rows]
+    if seconds and all(isinstance(t, (int, float)) for t in seconds):
+        total = sum(t for i, t in enumerate(seconds) if i == 0 or t != seconds[i - 1])
+        out += ["", "Wall time of the run: %.1f min (the experiments' own times added)." % (
+            total / 60)]
     return out + [""]
 
 
