@@ -41,13 +41,14 @@ double ClassifierTrainer::train_step(std::span<const float> x, std::span<const i
                   " rows without a communicator, got ", batch);
     return train_step(x, labels);
   }
-  detail::check(batch == shard(global_batch).count, "ClassifierTrainer::train_step",
-                "expected this rank's shard of ", shard(global_batch).count, " rows, got ", batch);
+  const Shard mine = shard(global_batch);
+  detail::check(batch == mine.count, "ClassifierTrainer::train_step",
+                "expected this rank's shard of ", mine.count, " rows, got ", batch);
   optimizer_.set_lr(schedule_.lr_at(steps_done_));
   optimizer_.zero_grad();
   // loss = sum over ranks of (b / B) * local mean loss; its gradient divides by B directly.
   const double weight = static_cast<double>(batch) / static_cast<double>(global_batch);
-  for (nn::Dropout* d : dropouts_) d->set_batch_rows(shard(global_batch).begin, global_batch);
+  for (nn::Dropout* d : dropouts_) d->set_batch_rows(mine.begin, global_batch);
   const nn::Tensor& logits = net_.forward(x, batch, nn::Phase::kTrain);
   double loss = loss_.forward(logits, labels) * weight;
   loss_.backward(dlogits_, global_batch);
