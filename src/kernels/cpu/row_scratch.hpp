@@ -69,8 +69,8 @@ struct RowScratch {
 
   // Moves the normalize's arrays (with `grad`, the gradient's too), wrapped values included, so
   // that loads at channel k0 + m L are aligned; no value changes. The flat-span loops load them at
-  // those channels when a row is a whole number of vectors, and loads that cross cache lines, three
-  // or six per vector of output, took as long as the memory traffic.
+  // those channels when a row is a whole number of vectors: three or six loads per vector of
+  // output, each of which would otherwise cross a cache line on 64-byte vectors.
   void align_vectors(int64_t c, int64_t k0, bool grad) {
     for (F** p : {&center, &scale, &bias, &a, &b, &c0}) {
       if (!grad && (p == &a || p == &b || p == &c0)) continue;
