@@ -179,6 +179,11 @@ def fig1_section(summary, source):
     return out
 
 
+def measured_cell(row):
+    """A summary row's `measured` text as one table cell."""
+    return row["measured"].replace("|", "/").rstrip(";")
+
+
 def paper_section(rows, source, command):
     """One row per claim of `bnorm paper`, as its summary.json has it."""
     made_by = " (`%s`)" % command if command else ""
@@ -186,8 +191,7 @@ def paper_section(rows, source, command):
            "| id | claim | reproduced | seeds | measured |", "|---|---|---|---|---|"]
     for r in rows:
         out.append("| %s | %s | %s | %s | %s |" % (
-            r["id"], r["claim"], yes_no(r["reproduced"]), r["seeds"],
-            r["measured"].replace("|", "/").rstrip(";")))
+            r["id"], r["claim"], yes_no(r["reproduced"]), r["seeds"], measured_cell(r)))
     # Rows of one experiment (E1 and E1-B, ...) follow each other and carry its one wall time.
     seconds = [r.get("wall_seconds") for r in rows]
     if seconds and all(isinstance(t, (int, float)) for t in seconds):
@@ -214,7 +218,7 @@ def e1_isa_section(paper_rows, paper_source, runs):
         b = by_id.get("E1-B")
         out.append("| %s | %s | %s | %s | `%s` |" % (
             label, yes_no(by_id["E1"]["reproduced"]), yes_no(b["reproduced"]) if b else "-",
-            by_id["E1"]["measured"].replace("|", "/").rstrip(";"), source))
+            measured_cell(by_id["E1"]), source))
     return out + [""]
 
 
@@ -258,8 +262,9 @@ def other_sections(a):
     out = []
     if a.fig1:
         out += fig1_section(load_json_lines(a.fig1), a.fig1)
+    paper_rows = load_json_lines(a.paper) if a.paper else []
     if a.paper:
-        out += paper_section(load_json_lines(a.paper), a.paper, a.paper_command)
+        out += paper_section(paper_rows, a.paper, a.paper_command)
     if a.e1_isa:
         runs = []
         for pair in a.e1_isa:
@@ -267,7 +272,7 @@ def other_sections(a):
             if not isa or not path:
                 raise ValueError("--e1-isa expects ISA=PATH, got '%s'" % pair)
             runs.append((isa, load_json_lines(path), path))
-        out += e1_isa_section(load_json_lines(a.paper) if a.paper else [], a.paper, runs)
+        out += e1_isa_section(paper_rows, a.paper, runs)
     if a.steps:
         loaded = [load_json_lines(path) for path in a.steps]
         rows = [row for rs in loaded for row in (rs if isinstance(rs, list) else [rs])]
