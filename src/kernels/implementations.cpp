@@ -1,6 +1,9 @@
 // The list of kernel implementations, best first with the reference last, and which of them this
-// process may run: the ISAs the CPU reports, capped by BNORM_CPU_ISA when it forces one.
+// process may run: the ISAs the CPU reports, capped by BNORM_CPU_ISA when it forces one (or, on
+// one thread, by a ScopedCpuIsa).
+#include <array>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -43,6 +46,13 @@ std::string_view to_string(CpuIsa isa) {
   return "unknown";
 }
 
+std::optional<CpuIsa> cpu_isa_from_string(std::string_view name) {
+  for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kScalar}) {
+    if (to_string(isa) == name) return isa;
+  }
+  return std::nullopt;
+}
+
 bool cpu_supports(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::kScalar:
@@ -77,23 +87,37 @@ CpuIsa choose_isa() {
     }
     return CpuIsa::kScalar;
   }
-  for (CpuIsa isa : kIsasBestFirst) {
-    if (to_string(isa) != forced) continue;
-    if (!cpu_supports(isa)) {
-      throw Error(
-          "[batch_norm] expected BNORM_CPU_ISA to name an instruction set this CPU has, got " +
-          std::string(forced) + "; unset it or use a lower one (avx2, scalar)");
-    }
-    return isa;
+  const std::optional<CpuIsa> isa = cpu_isa_from_string(forced);
+  if (!isa) {
+    throw Error("[batch_norm] expected BNORM_CPU_ISA to be avx512, avx2 or scalar, got " +
+                std::string(forced));
   }
-  throw Error("[batch_norm] expected BNORM_CPU_ISA to be avx512, avx2 or scalar, got " +
-              std::string(forced));
+  if (!cpu_supports(*isa)) {
+    throw Error(
+        "[batch_norm] expected BNORM_CPU_ISA to name an instruction set this CPU has, got " +
+        std::string(forced) + "; unset it or use a lower one (avx2, scalar)");
+  }
+  return *isa;
 }
 
 // Whether isa is `ceiling` or below it in kIsasBestFirst (the enum is ordered best first).
 bool at_or_below(CpuIsa isa, CpuIsa ceiling) { return isa >= ceiling; }
 
+// The ISA a ScopedCpuIsa forces on this thread. Dispatch reads it on the calling thread, before
+// the kernel's OpenMP region starts.
+thread_local std::optional<CpuIsa> thread_forced_isa;
+
 }  // namespace
+
+ScopedCpuIsa::ScopedCpuIsa(CpuIsa isa) : previous_(thread_forced_isa) {
+  if (!cpu_supports(isa)) {
+    throw Error("[batch_norm] expected an instruction set this CPU has to force, got " +
+                std::string(to_string(isa)) + "; use a lower one (avx2, scalar)");
+  }
+  thread_forced_isa = isa;
+}
+
+ScopedCpuIsa::~ScopedCpuIsa() { thread_forced_isa = previous_; }
 
 CpuIsa selected_cpu_isa() {
   // Once per process; while it throws, every call throws again.
@@ -106,18 +130,19 @@ CpuIsa selected_cpu_isa() {
 
 namespace {
 
-// Whether BNORM_CPU_ISA names an ISA: then the forced build runs every problem.
+// Whether BNORM_CPU_ISA names an ISA, or a ScopedCpuIsa forces one on this thread: then the
+// forced build runs every problem.
 bool isa_forced() {
-  static const bool forced = [] {
+  static const bool forced_by_environment = [] {
     const char* v = std::getenv("BNORM_CPU_ISA");
     return v != nullptr && *v != '\0';
   }();
-  return forced;
+  return forced_by_environment || thread_forced_isa.has_value();
 }
 
 // The AVX-512 builds leave row-major problems from memory to the AVX2 build, which is faster on
 // them (tuning::kWideRowMajorMaxBytes, counted in bytes of the element type T), unless
-// BNORM_CPU_ISA forces an ISA.
+// BNORM_CPU_ISA or a ScopedCpuIsa forces an ISA.
 template <typename T>
 bool avx512_supports(const Extents& e) {
   const bool row_major = e.s == 1 || e.layout == Layout::kChannelsLast;
@@ -177,15 +202,21 @@ std::span<const KernelSet<T>* const> all_implementations() {
 
 template <typename T>
 std::span<const KernelSet<T>* const> implementations() {
-  static const std::vector<const KernelSet<T>*> runnable = [] {
-    const CpuIsa ceiling = selected_cpu_isa();
-    std::vector<const KernelSet<T>*> list;
-    for (const KernelSet<T>* k : all_implementations<T>()) {
-      if (cpu_runs(*k) && at_or_below(k->isa, ceiling)) list.push_back(k);
+  // One list per ceiling, indexed by CpuIsa: those this CPU runs at or below it.
+  using Lists = std::array<std::vector<const KernelSet<T>*>, std::size(kIsasBestFirst)>;
+  static const Lists runnable = [] {
+    Lists lists;
+    for (CpuIsa ceiling : kIsasBestFirst) {
+      for (const KernelSet<T>* k : all_implementations<T>()) {
+        if (cpu_runs(*k) && at_or_below(k->isa, ceiling)) {
+          lists[static_cast<size_t>(ceiling)].push_back(k);
+        }
+      }
     }
-    return list;
+    return lists;
   }();
-  return runnable;
+  const CpuIsa selected = selected_cpu_isa();  // checks the environment even when forced here
+  return runnable[static_cast<size_t>(thread_forced_isa.value_or(selected))];
 }
 
 template <typename T>

@@ -9,6 +9,7 @@
 // not > 0.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -51,6 +52,9 @@ struct KernelSet {
 
 std::string_view to_string(CpuIsa isa);  // "avx512", "avx2", "scalar"
 
+// The ISA to_string names, or nullopt for any other text.
+std::optional<CpuIsa> cpu_isa_from_string(std::string_view name);
+
 // Whether this CPU has isa (kScalar: always).
 bool cpu_supports(CpuIsa isa);
 
@@ -65,8 +69,30 @@ bool cpu_runs(const KernelSet<T>& k);
 // The best ISA this CPU has, or the one env BNORM_CPU_ISA=avx512|avx2|scalar forces (tests and
 // benchmarks compare paths on one machine). Read once per process. Throws bnorm::Error when the
 // variable names an unknown or unsupported ISA, or when BNORM_STREAM_MIN_BYTES is set to anything
-// but a whole number of bytes (kernels do not throw, so it is reported here).
+// but a whole number of bytes (kernels do not throw, so it is reported here). The process's choice:
+// a ScopedCpuIsa (below) does not change it.
 CpuIsa selected_cpu_isa();
+
+// Forces isa on the calling thread while it lives, with exactly the semantics BNORM_CPU_ISA=isa
+// has for the process: implementations() is capped at isa, and the forced build runs every problem
+// (the AVX-512 builds keep row-major problems from memory, which they leave to the AVX2 build when
+// nothing is forced). It takes the place of BNORM_CPU_ISA on this thread; the environment is still
+// read and checked, so a malformed variable throws as without it. Other threads are not affected.
+// The kernel is chosen on the calling thread before a kernel's OpenMP region starts, so the
+// region's threads run the forced build too. For the benchmark, which times the default dispatch
+// and each forced ISA interleaved in one run; not public API. Nests: the innermost one counts, and
+// its end restores the one around it. Throws bnorm::Error when the CPU does not have isa (as
+// BNORM_CPU_ISA does). Ends on the thread that made it.
+class ScopedCpuIsa {
+ public:
+  explicit ScopedCpuIsa(CpuIsa isa);
+  ~ScopedCpuIsa();
+  ScopedCpuIsa(const ScopedCpuIsa&) = delete;
+  ScopedCpuIsa& operator=(const ScopedCpuIsa&) = delete;
+
+ private:
+  std::optional<CpuIsa> previous_;  // what this thread had forced before
+};
 
 // Every implementation, best first, the reference last: for float32 the avx512, avx2 and scalar
 // builds of src/kernels/cpu; for bfloat16 the same preceded by the avx512 build that needs
@@ -75,9 +101,9 @@ CpuIsa selected_cpu_isa();
 template <typename T>
 std::span<const KernelSet<T>* const> all_implementations();
 
-// The implementations this process may run, in the same order: those this CPU runs (cpu_runs)
-// whose ISA is not above selected_cpu_isa(). The reference is always there, last. Throws as
-// selected_cpu_isa.
+// The implementations this thread may run, in the same order: those this CPU runs (cpu_runs)
+// whose ISA is not above selected_cpu_isa(), or above the ISA a ScopedCpuIsa forces on this
+// thread. The reference is always there, last. Throws as selected_cpu_isa.
 template <typename T>
 std::span<const KernelSet<T>* const> implementations();
 
