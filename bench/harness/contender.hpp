@@ -4,9 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.hpp"
 #include "problem.hpp"
 
 namespace bnorm::bench {
@@ -40,11 +42,17 @@ class Contender {
   // Whether the prepared problem sits in memory exactly as the problem's layout says. A contender
   // that timed a different layout (oneDNN's blocked nChw16c) is shown but is not an anchor.
   virtual bool same_memory_layout() const { return true; }
+  // Whether its time counts towards the number to beat (best_anchor_us, onednn_us): another
+  // implementation on the same bytes. Not bnorm with a forced ISA, which is bnorm itself.
+  virtual bool anchor() const { return same_memory_layout(); }
   // Drops the problem's buffers.
   virtual void release() {}
 };
 
-std::unique_ptr<Contender> make_bnorm_contender(int cold_mib);
+// bnorm through its public API; forced_isa: "bnorm-<isa>", every call with that ISA forced on the
+// calling thread (kernels::ScopedCpuIsa), missing where the CPU lacks it.
+std::unique_ptr<Contender> make_bnorm_contender(
+    int cold_mib, std::optional<kernels::CpuIsa> forced_isa = std::nullopt);
 
 // oneDNN in-process. best_layout: the layout oneDNN is fastest on (N x C as N x C x 1 x 1 nhwc,
 // NCHW as blocked nChw16c); not applicable where the plain layout already is the best (nhwc).

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <ostream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "io/atomic_file.hpp"
 
@@ -38,6 +41,53 @@ std::string speedup(const std::optional<double>& other, const std::optional<doub
   return r ? fmt::format("{:.2f}x", *r) : "-";
 }
 
+// bnorm, or bnorm with an ISA forced (bnorm-avx2, ...): the contenders whose kernel is named.
+constexpr std::string_view kForcedIsaPrefix = "bnorm-";
+bool is_bnorm(const std::string& name) {
+  return name == "bnorm" || name.starts_with(kForcedIsaPrefix);
+}
+
+// Appends each name once, comma-separated.
+void add_once(std::string& list, const std::string& name) {
+  if ((", " + list + ",").find(", " + name + ",") == std::string::npos) {
+    list += (list.empty() ? "" : ", ") + name;
+  }
+}
+
+// The kernels each bnorm contender ran, bnorm's first: "cpu-avx512, cpu-avx2; bnorm-avx2:
+// cpu-avx2".
+std::string kernels_ran(const BenchReport& report) {
+  std::vector<std::pair<std::string, std::string>> by_contender;  // (name, kernels)
+  for (const CaseResult& r : report.cases) {
+    for (const ContenderResult& c : r.contenders) {
+      if (!is_bnorm(c.name) || c.kernel.empty()) continue;
+      auto it = std::find_if(by_contender.begin(), by_contender.end(),
+                             [&](const auto& k) { return k.first == c.name; });
+      if (it == by_contender.end()) it = by_contender.insert(it, {c.name, ""});
+      add_once(it->second, c.kernel);
+    }
+  }
+  std::string out;
+  for (const auto& [name, kernels] : by_contender) {
+    out += (out.empty() ? "" : "; ") + (name == "bnorm" ? "" : name + ": ") + kernels;
+  }
+  return out;
+}
+
+// One case's kernels: bnorm's, then each forced ISA's ("cpu-avx2 [avx512: cpu-avx512]").
+std::string case_kernels(const CaseResult& r) {
+  std::string bnorm, forced;
+  for (const ContenderResult& c : r.contenders) {
+    if (c.name == "bnorm") {
+      bnorm = c.kernel;
+    } else if (is_bnorm(c.name) && !c.kernel.empty()) {
+      forced += fmt::format("{}{}: {}", forced.empty() ? "" : ", ",
+                            c.name.substr(kForcedIsaPrefix.size()), c.kernel);
+    }
+  }
+  return forced.empty() ? bnorm : fmt::format("{} [{}]", bnorm, forced);
+}
+
 }  // namespace
 
 void print_table(const BenchReport& report, std::ostream& out) {
@@ -53,20 +103,14 @@ void print_table(const BenchReport& report, std::ostream& out) {
     out << fmt::format("  {:<13} {}\n", c.name,
                        c.missing.empty() ? c.details : "MISSING: " + c.missing);
   }
-  // Which of bnorm's kernel implementations ran (BNORM_CPU_ISA changes it), each name once.
-  std::string kernels;
-  for (const CaseResult& r : report.cases) {
-    for (const ContenderResult& c : r.contenders) {
-      if (c.name == "bnorm" && !c.kernel.empty() &&
-          (", " + kernels + ",").find(", " + c.kernel + ",") == std::string::npos) {
-        kernels += (kernels.empty() ? "" : ", ") + c.kernel;
-      }
-    }
-  }
+  // Which of bnorm's kernel implementations ran (BNORM_CPU_ISA changes it), each name once, and
+  // which each forced ISA ran.
+  const std::string kernels = kernels_ran(report);
   if (!kernels.empty()) out << "bnorm kernels: " << kernels << "\n";
   out << fmt::format(
-      "Median us ±interquartile spread over {} interleaved reps; * = different memory layout, "
-      "not an anchor; cold = {} MiB read before each call.\nspeed-up = contender / bnorm "
+      "Median us ±interquartile spread over {} interleaved reps; * = not an anchor (a different "
+      "memory layout, or bnorm with an ISA forced); cold = {} MiB read before each call.\n"
+      "speed-up = contender / bnorm "
       "(> 1: bnorm faster); %STREAM = bnorm's compulsory bytes (fwd 8 B, bwd 12 B per "
       "element; half for bf16) / time / STREAM scale. bf16 rows: bfloat16 x, y, dy, dx with "
       "float32 parameters (PyTorch's mixed precision); vsF32 = bnorm float32 / bnorm bf16.\n",
@@ -78,20 +122,17 @@ void print_table(const BenchReport& report, std::ostream& out) {
     header += fmt::format(" | {:>15}", c.name);
   }
   header += fmt::format(" | {:>7} {:>7} {:>7} {:>6} | {:>7} | {}", "vsTorch", "vsDNNL", "vsBest",
-                        "vsF32", "%STREAM", "bnorm kernel");
+                        "vsF32", "%STREAM", "bnorm kernel [forced ISAs' kernels]");
   out << header << "\n" << std::string(header.size(), '-') << "\n";
   for (const CaseResult& r : report.cases) {
     std::string line = fmt::format("{:<18} {:<5} {:<10} {:<4} {:>2} {:<5}", r.shape, r.layout, r.op,
                                    r.dtype, r.threads, r.cache);
-    std::string kernel;
-    for (const ContenderResult& c : r.contenders) {
-      line += fmt::format(" | {:>15}", cell(c));
-      if (c.name == "bnorm") kernel = c.kernel;
-    }
+    for (const ContenderResult& c : r.contenders) line += fmt::format(" | {:>15}", cell(c));
     line += fmt::format(" | {:>7} {:>7} {:>7} {:>6} | {:>7} | {}", speedup(r.torch_us, r.bnorm_us),
                         speedup(r.onednn_us, r.bnorm_us), speedup(r.best_anchor_us, r.bnorm_us),
                         speedup(r.bnorm_f32_us, r.bnorm_us),
-                        r.pct_of_stream ? fmt::format("{:.0f}%", *r.pct_of_stream) : "-", kernel);
+                        r.pct_of_stream ? fmt::format("{:.0f}%", *r.pct_of_stream) : "-",
+                        case_kernels(r));
     out << line << "\n";
   }
   // Anything wrong or failed gets its full message once, below the table, with the first case

@@ -14,11 +14,13 @@ namespace {
 
 // Per element of a problem: x, dy, the reference output and make_problem's temporary (16 B);
 // bnorm's output (4 B); each oneDNN contender's x, dy and output (12 B); each PyTorch worker's
-// copies and outputs plus the harness's copy of its result (16 B).
-constexpr double kProblemBytesPerElement = 16 + 4;
+// copies and outputs plus the harness's copy of its result (16 B). Each bnorm-<isa> contender
+// holds an output of its own, as bnorm does.
+constexpr double kProblemBytesPerElement = 16;
+constexpr double kBnormBytesPerElement = 4;
 constexpr double kOnednnBytesPerElement = 2 * 12;
 constexpr double kTorchBytesPerElement = 2 * 16;
-// bfloat16 problems: bnorm's copies of x, dy and its output (6 B).
+// bfloat16 problems: each bnorm contender's copies of x, dy and its output (6 B).
 constexpr double kBf16BytesPerElement = 6;
 
 std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1 << 30)); }
@@ -30,14 +32,15 @@ double MemoryNeed::largest_phase() const {
 }
 
 MemoryNeed memory_need(const BenchOptions& o) {
-  // bnorm, two oneDNN and two PyTorch contenders each hold a cold-cache buffer.
-  const int contenders = 1 + (o.with_onednn ? 2 : 0) + (o.with_torch ? 2 : 0);
-  const double per_element =
-      kProblemBytesPerElement + (o.with_onednn ? kOnednnBytesPerElement : 0) +
-      (o.with_torch ? kTorchBytesPerElement : 0) +
-      (std::find(o.dtypes.begin(), o.dtypes.end(), DType::kBfloat16) != o.dtypes.end()
-           ? kBf16BytesPerElement
-           : 0);
+  // bnorm (with each forced ISA), two oneDNN and two PyTorch contenders each hold a cold-cache
+  // buffer.
+  const int bnorms = 1 + static_cast<int>(o.bnorm_isas.size());
+  const int contenders = bnorms + (o.with_onednn ? 2 : 0) + (o.with_torch ? 2 : 0);
+  const bool bf16 = std::find(o.dtypes.begin(), o.dtypes.end(), DType::kBfloat16) != o.dtypes.end();
+  const double per_element = kProblemBytesPerElement +
+                             bnorms * (kBnormBytesPerElement + (bf16 ? kBf16BytesPerElement : 0)) +
+                             (o.with_onednn ? kOnednnBytesPerElement : 0) +
+                             (o.with_torch ? kTorchBytesPerElement : 0);
   double largest = 0;
   for (const Shape& s : o.shapes) {
     const std::optional<int64_t> n = checked_numel(s.dims);

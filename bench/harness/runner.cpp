@@ -1,6 +1,6 @@
 // run_bench: for each problem (shape x layout x op x dtype) every contender is prepared once; then
 // for each thread count it is checked against the reference, and for each cache state the timed
-// calls rotate through the contenders rep by rep.
+// calls rotate through the contenders rep by rep (rep_order).
 #include "runner.hpp"
 
 #include <fmt/format.h>
@@ -34,6 +34,14 @@ void validate_options(const BenchOptions& o) {
   if (o.cold_mib < 1) {
     throw Error(fmt::format("[bench] expected a cold-cache buffer >= 1 MiB, got {}", o.cold_mib));
   }
+  std::vector<kernels::CpuIsa> seen;  // two contenders of one name could not be told apart
+  for (kernels::CpuIsa isa : o.bnorm_isas) {
+    if (std::find(seen.begin(), seen.end(), isa) != seen.end()) {
+      throw Error(fmt::format("[bench] expected each --bnorm-isas value once, got {} twice",
+                              kernels::to_string(isa)));
+    }
+    seen.push_back(isa);
+  }
   check_fits_in_memory(o, physical_memory_bytes());
   check_kernel_choice();
 }
@@ -43,6 +51,7 @@ namespace {
 std::vector<std::unique_ptr<Contender>> make_contenders(const BenchOptions& o) {
   std::vector<std::unique_ptr<Contender>> all;
   all.push_back(make_bnorm_contender(o.cold_mib));
+  for (kernels::CpuIsa isa : o.bnorm_isas) all.push_back(make_bnorm_contender(o.cold_mib, isa));
   const WorkerLookup worker = o.torch_worker.empty() ? find_torch_worker(running_program())
                                                      : WorkerLookup{.path = o.torch_worker};
   if (o.with_torch && worker.path.empty()) {
@@ -165,7 +174,7 @@ void run_problem(const Problem& problem, const BenchOptions& o,
           e.status = "n/a";
           continue;
         }
-        e.anchor = c.same_memory_layout();
+        e.anchor = c.anchor();
         e.kernel = c.kernel_name();
         const std::string bad =
             compare_outputs(c.check(), problem.reference, output_tolerance(problem.dtype));
@@ -181,8 +190,8 @@ void run_problem(const Problem& problem, const BenchOptions& o,
       for (Entry& e : entries) e.samples.clear();
       int last_process = -1;
       for (int rep = 0; rep < o.reps; ++rep) {
-        for (size_t k = 0; k < entries.size(); ++k) {
-          Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
+        for (size_t k : rep_order(entries.size(), 1 + o.bnorm_isas.size(), rep)) {
+          Entry& e = entries[k];
           if (e.status != "ok") continue;
           try {
             settle_if_switching(last_process, e.contender->process());
@@ -208,6 +217,22 @@ void run_problem(const Problem& problem, const BenchOptions& o,
 }
 
 }  // namespace
+
+std::vector<size_t> rep_order(size_t contenders, size_t bnorm_group, int rep) {
+  const size_t slots = contenders - bnorm_group + 1;  // the group takes one slot
+  const auto r = static_cast<size_t>(rep);
+  std::vector<size_t> order;
+  order.reserve(contenders);
+  for (size_t k = 0; k < slots; ++k) {
+    const size_t slot = (k + r) % slots;
+    if (slot != 0) {
+      order.push_back(bnorm_group + slot - 1);
+      continue;
+    }
+    for (size_t i = 0; i < bnorm_group; ++i) order.push_back((i + r) % bnorm_group);
+  }
+  return order;
+}
 
 double stream_scale_gbs(const std::vector<StreamResult>& stream, int threads) {
   const StreamResult* best = nullptr;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.hpp"
 #include "problem.hpp"
 #include "stats.hpp"
 #include "stream.hpp"
@@ -29,6 +30,9 @@ struct BenchOptions {
       torch_worker;  // torch_worker.py; empty: found next to the program (find_torch_worker)
   bool with_torch = true;
   bool with_onednn = true;
+  // A bnorm-<isa> contender each: bnorm's calls with that ISA forced on the calling thread, timed
+  // beside the default dispatch (not anchors).
+  std::vector<kernels::CpuIsa> bnorm_isas;
 };
 
 // One contender in one case.
@@ -39,7 +43,7 @@ struct ContenderResult {
   std::string status;
   std::optional<TimingSummary> timing;  // when status is ok
   std::string kernel;                   // implementation name, when the contender reports one
-  bool anchor = true;                   // counts towards best_anchor_us (same memory layout)
+  bool anchor = true;                   // counts towards best_anchor_us (Contender::anchor)
 };
 
 struct CaseResult {
@@ -72,13 +76,22 @@ struct BenchReport {
   int cold_mib = 0;
 };
 
-// Throws bnorm::Error for options a run cannot use: empty lists, counts below 1, a run that needs
-// more than physical memory, or a malformed BNORM_CPU_ISA / BNORM_STREAM_MIN_BYTES. Allocates
-// nothing; run_bench calls it first.
+// Throws bnorm::Error for options a run cannot use: empty lists, counts below 1, an ISA in
+// bnorm_isas twice, a run that needs more than physical memory, or a malformed BNORM_CPU_ISA /
+// BNORM_STREAM_MIN_BYTES. Allocates nothing; run_bench calls it first.
 void validate_options(const BenchOptions& options);
 
 // Runs everything; progress lines go to `log` when given. Throws bnorm::Error on bad options.
 BenchReport run_bench(const BenchOptions& options, std::ostream* log);
+
+// The order of the contenders' timed calls in rep `rep` (indices into the contender list, bnorm's
+// bnorm_group first: bnorm and its bnorm-<isa> contenders). The order rotates by one slot each
+// rep, so each slot starts a rep in turn and follows a different one. bnorm's group takes one
+// slot, its members back to back in an order that rotates too: whatever comes before the group (a
+// switch from another process slows the calls right after it) falls on each of them equally
+// often, so bnorm and bnorm-<isa> running the same kernel time alike. A group of one is the plain
+// rotation.
+std::vector<size_t> rep_order(size_t contenders, size_t bnorm_group, int rep);
 
 // The STREAM scale rate measured at `threads`, or the closest thread count measured.
 double stream_scale_gbs(const std::vector<StreamResult>& stream, int threads);

@@ -3,13 +3,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <vector>
 
 #include "bnorm/error.hpp"
+#include "bnorm/functional.hpp"
 #include "contender.hpp"
 #include "problem.hpp"
+#include "runner.hpp"
 #include "stats.hpp"
 #include "stream.hpp"
 #include "timer.hpp"
@@ -134,10 +139,15 @@ TEST(Problem, ReferenceTrainingForwardIsNormalized) {
 }
 
 // Every in-process contender, on every layout and op at odd sizes: its untimed call matches the
-// reference. A contender that does not apply (oneDNN best for nhwc) says so.
+// reference. A contender that does not apply (oneDNN best for nhwc) says so. bnorm with an ISA
+// forced is there for each ISA this CPU has.
 TEST(Contenders, InProcessOnesMatchTheReference) {
   std::vector<std::unique_ptr<Contender>> all;
   all.push_back(make_bnorm_contender(1));
+  for (kernels::CpuIsa isa :
+       {kernels::CpuIsa::kAvx512, kernels::CpuIsa::kAvx2, kernels::CpuIsa::kScalar}) {
+    all.push_back(make_bnorm_contender(1, isa));
+  }
   all.push_back(make_onednn_contender(false, 1));
   all.push_back(make_onednn_contender(true, 1));
   for (const char* shape : {"33x17", "3x5x7x9", "2x33x4x4"}) {
@@ -164,6 +174,65 @@ TEST(Contenders, InProcessOnesMatchTheReference) {
       }
     }
   }
+}
+
+// bnorm-<isa> runs its ISA's build, row-major problems from memory included (which the default
+// dispatch of an AVX-512 machine gives to AVX2), and only while it calls: the calling thread
+// dispatches as before between its calls. It is not an anchor; an ISA the CPU lacks is missing.
+TEST(Contenders, ForcedIsaBnormRunsThatBuildOnly) {
+  const Problem p = make_problem(parse_shape("32x64x56x56"), Layout::kChannelsLast,
+                                 Op::kForwardInfer);  // 25.7 MB of float
+  const std::string default_kernel = selected_kernel_name<float>(p.desc(), Backend::kAuto);
+  for (kernels::CpuIsa isa :
+       {kernels::CpuIsa::kAvx512, kernels::CpuIsa::kAvx2, kernels::CpuIsa::kScalar}) {
+    const auto c = make_bnorm_contender(1, isa);
+    const std::string name(kernels::to_string(isa));
+    EXPECT_EQ(c->name(), "bnorm-" + name);
+    if (!kernels::cpu_supports(isa)) {
+      EXPECT_EQ(c->missing_reason(), "this CPU has no " + name);
+      continue;
+    }
+    EXPECT_EQ(c->missing_reason(), "");
+    EXPECT_FALSE(c->anchor());
+    ASSERT_TRUE(c->prepare(p));
+    EXPECT_EQ(c->kernel_name(), kernels::cpu_kernels<float>(isa).name);
+    EXPECT_EQ(compare_outputs(c->check(), p.reference, 1e-4), "") << name;
+    EXPECT_GT(c->run_us(false), 0.0);
+    EXPECT_EQ(selected_kernel_name<float>(p.desc(), Backend::kAuto), default_kernel) << name;
+    c->release();
+  }
+  EXPECT_TRUE(make_bnorm_contender(1)->anchor());
+}
+
+// The order of the timed calls: without forced ISAs the plain rotation; with them, bnorm and its
+// bnorm-<isa> contenders back to back, each first among them once every three reps (so a slow
+// call after a process switch falls on each alike), and each slot starting a rep in turn.
+TEST(RepOrder, RotatesAndKeepsBnormsGroupTogether) {
+  for (int rep = 0; rep < 7; ++rep) {
+    std::vector<size_t> plain;
+    for (size_t k = 0; k < 5; ++k) plain.push_back((k + static_cast<size_t>(rep)) % 5);
+    EXPECT_EQ(rep_order(5, 1, rep), plain) << rep;
+  }
+  // 7 contenders: bnorm, bnorm-avx2, bnorm-avx512, then 4 others; 5 slots.
+  EXPECT_EQ(rep_order(7, 3, 0), (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(rep_order(7, 3, 1), (std::vector<size_t>{3, 4, 5, 6, 1, 2, 0}));
+  EXPECT_EQ(rep_order(7, 3, 2), (std::vector<size_t>{4, 5, 6, 2, 0, 1, 3}));
+  std::vector<std::vector<int>> place(3, std::vector<int>(3, 0));  // [member][place in group]
+  std::vector<int> starts(7, 0);
+  for (int rep = 0; rep < 15; ++rep) {
+    const std::vector<size_t> order = rep_order(7, 3, rep);
+    ASSERT_EQ(std::set<size_t>(order.begin(), order.end()).size(), 7u) << rep;
+    const size_t first = static_cast<size_t>(
+        std::find_if(order.begin(), order.end(), [](size_t k) { return k < 3; }) - order.begin());
+    ASSERT_LE(first + 3, order.size()) << rep;
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_LT(order[first + i], 3u) << rep;  // the group is contiguous
+      ++place[order[first + i]][i];
+    }
+    ++starts[order[0]];
+  }
+  for (const auto& member : place) EXPECT_EQ(member, (std::vector<int>{5, 5, 5}));
+  EXPECT_EQ(starts, (std::vector<int>{1, 1, 1, 3, 3, 3, 3}));  // the group's slot: 3 of 15
 }
 
 TEST(Contenders, MissingOneSaysWhy) {

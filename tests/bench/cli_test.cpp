@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -69,6 +70,9 @@ TEST(Cli, BadValuesExitOneNamingTheCommandAndTheValue) {
       {"bench --shapes 3x0", "'3x0'"},
       {"bench --ops sideways", "'sideways'"},
       {"bench --cache lukewarm", "'lukewarm'"},
+      {"bench --bnorm-isas avx2,avx3", "got 'avx3'"},
+      {"bench --bnorm-isas AVX2", "avx512, avx2 or scalar, got 'AVX2'"},
+      {"bench --bnorm-isas avx2,scalar,avx2", "avx2 twice"},
   };
   for (const auto& c : cases) {
     const CliResult r = run_cli(c.args);
@@ -145,6 +149,56 @@ TEST(BenchSmoke, JsonHasEveryKeyAndARowPerCase) {
     }
   }
   EXPECT_EQ(cases.size(), 36u);  // one row per case, none twice
+}
+
+// --bnorm-isas: a bnorm-<isa> contender per ISA in the same run, each running its ISA's build on
+// every case (f32 and bf16, row-major from memory or not), never an anchor; an ISA this CPU lacks
+// is listed as missing with the reason, not dropped. The table names each one's kernels.
+TEST(BenchSmoke, ForcedIsasAreContendersOfTheSameRun) {
+  const std::string json_path = std::string(BNORM_TEST_TMP) + "/forced_isas.json";
+  std::remove(json_path.c_str());
+  const CliResult r = run_cli(
+      "bench --shapes 6x5,4x3x5x5 --ops fwd_train,backward --dtype f32,bf16 --threads 1 "
+      "--cache hot --reps 2 --no-torch --no-onednn --cold-mib 1 --stream-mib 1 "
+      "--bnorm-isas avx512,avx2,scalar --json " +
+      json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(json_path));
+  std::set<std::string> available;
+  std::vector<std::string> names;
+  for (const auto& c : j.at("contenders")) {
+    const std::string name = c.at("name").get<std::string>();
+    names.push_back(name);
+    if (c.at("available").get<bool>()) {
+      available.insert(name);
+    } else if (name.starts_with("bnorm-")) {
+      EXPECT_EQ(c.at("missing").get<std::string>(), "this CPU has no " + name.substr(6));
+    }
+  }
+  ASSERT_GE(names.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 4),
+            (std::vector<std::string>{"bnorm", "bnorm-avx512", "bnorm-avx2", "bnorm-scalar"}));
+  EXPECT_TRUE(available.count("bnorm-scalar"));  // every x86-64 has it
+  const auto& rows = j.at("rows");
+  ASSERT_EQ(rows.size(), 12u);  // 3 shape-layouts x 2 ops x 2 dtypes
+  for (const auto& row : rows) {
+    EXPECT_TRUE(row.at("best_anchor_us").is_null()) << row.dump();  // bnorm-<isa> is no anchor
+    for (const char* isa : {"avx512", "avx2", "scalar"}) {
+      const auto& c = row.at("contenders").at(std::string("bnorm-") + isa);
+      if (!available.count(std::string("bnorm-") + isa)) {
+        EXPECT_EQ(c.at("status"), "missing") << row.dump();
+        continue;
+      }
+      EXPECT_EQ(c.at("status"), "ok") << isa << " in " << row.dump();
+      EXPECT_FALSE(c.at("anchor").get<bool>());
+      EXPECT_GT(c.at("median_us").get<double>(), 0.0);
+      // Its ISA's build on every case; bfloat16 at avx512 may take the AVX512_BF16 build.
+      EXPECT_EQ(c.at("kernel").get<std::string>().rfind(std::string("cpu-") + isa, 0), 0u)
+          << isa << " in " << row.dump();
+    }
+  }
+  EXPECT_NE(r.out.find("bnorm-scalar: cpu-scalar"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("scalar: cpu-scalar]"), std::string::npos) << r.out;
 }
 
 // The results page (bench/scripts/results.py) from a bench JSON: the machine, the build, the

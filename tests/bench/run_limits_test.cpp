@@ -69,6 +69,9 @@ TEST(RunLimits, ColdBuffersCountOncePerContender) {
   EXPECT_NE(message_of(o, 4 * kGiB).find("--cold-mib"), std::string::npos);
   o.with_torch = o.with_onednn = false;  // bnorm's buffer only
   EXPECT_EQ(message_of(o, 4 * kGiB), "");
+  // bnorm with each ISA forced holds a buffer of its own.
+  o.bnorm_isas = {kernels::CpuIsa::kAvx512, kernels::CpuIsa::kAvx2, kernels::CpuIsa::kScalar};
+  EXPECT_NE(message_of(o, 4 * kGiB).find("--cold-mib"), std::string::npos);
 }
 
 TEST(RunLimits, StreamArraysAreThreeTimesStreamMib) {

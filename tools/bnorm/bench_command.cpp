@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bnorm/error.hpp"
 #include "commands.hpp"
+#include "kernels/kernels.hpp"
 #include "options.hpp"
 #include "report.hpp"
 #include "runner.hpp"
@@ -34,6 +36,7 @@ struct BenchArgs {
   std::vector<std::string> ops;
   std::vector<std::string> dtypes;
   std::vector<std::string> cache = {"hot", "cold"};
+  std::vector<std::string> bnorm_isas;
   std::string json;
   int cold_mib = 128;
   int stream_mib = 0;  // 0: 256, or 32 with --quick
@@ -74,6 +77,14 @@ bench::BenchOptions to_options(const BenchArgs& a) {
       throw Error("[bench] expected --cache values hot or cold, got '" + c + "'");
     }
     o.cold.push_back(c == "cold");
+  }
+  for (const std::string& name : a.bnorm_isas) {
+    const std::optional<kernels::CpuIsa> isa = kernels::cpu_isa_from_string(name);
+    if (!isa) {
+      throw Error("[bench] expected --bnorm-isas values avx512, avx2 or scalar, got '" + name +
+                  "'");
+    }
+    o.bnorm_isas.push_back(*isa);
   }
   return o;
 }
@@ -156,6 +167,11 @@ CommandState add_bench_command(CLI::App& app, bool run_it) {
   add_list_option(cmd, "--cache", args->cache, "cache states",
                   "Cache states, comma-separated: hot, cold")
       ->default_str("hot,cold");
+  add_list_option(
+      cmd, "--bnorm-isas", args->bnorm_isas, "ISAs",
+      "Also time bnorm with each of these ISAs forced (avx512, avx2, scalar; "
+      "comma-separated), interleaved with the default dispatch: contenders bnorm-<isa>, "
+      "missing where the CPU lacks the ISA, never anchors");
   cmd->add_option("--json", args->json, "Also write the results as JSON to this file");
   add_int_option(cmd, "--cold-mib", args->cold_mib, 1, kMaxMib,
                  "MiB read before each cold-cache call");
@@ -175,8 +191,8 @@ CommandState add_bench_command(CLI::App& app, bool run_it) {
           [args] {
             const BenchArgs& a = *args;
             return describe_values(a.threads, a.reps, a.quick, a.shapes, a.ops, a.dtypes, a.cache,
-                                   a.json, a.cold_mib, a.stream_mib, a.no_torch, a.no_onednn,
-                                   a.python, a.torch_worker);
+                                   a.bnorm_isas, a.json, a.cold_mib, a.stream_mib, a.no_torch,
+                                   a.no_onednn, a.python, a.torch_worker);
           }};
 }
 
