@@ -77,15 +77,15 @@ BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_A
 bench: build
 	$(BENCH_CMD) | tee build/bench.txt
 
-# The kernel targets of build/bench.json (make bench first), and the default dispatch against
-# the same run with each ISA this CPU has forced (BNORM_CPU_ISA; build/bench-<isa>.json).
+# The kernel targets, on one `bnorm bench` run that also times bnorm with each ISA forced
+# (bnorm-avx2, bnorm-avx512; one the CPU lacks is listed as missing), interleaved with the
+# default dispatch: table in build/bench-targets.txt, rows in build/bench-targets.json, then the
+# targets of that JSON. The same BENCH_ARGS as make bench.
+BENCH_ISAS ?= avx2,avx512
 bench-targets: build
-	isas=avx2; grep -qw avx512f /proc/cpuinfo && isas="avx2 avx512"; forced=; \
-	for isa in $$isas; do \
-	  BNORM_CPU_ISA=$$isa ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench-$$isa.json \
-	    $(BENCH_ARGS) >/dev/null || exit 1; \
-	  forced="$$forced --forced build/bench-$$isa.json"; \
-	done; bench/scripts/targets.py build/bench.json $$forced
+	./$(BUILD)/tools/bnorm/bnorm bench --bnorm-isas $(BENCH_ISAS) --json build/bench-targets.json \
+	  $(BENCH_ARGS) >build/bench-targets.txt
+	bench/scripts/targets.py build/bench-targets.json
 
 # docs/results.md, the page of current results: a full `make bench`, Figure 1 (what `make run`
 # writes), the paper's suite (PAPER_ARGS=--quick for the short forms), the step and bnorm.torch

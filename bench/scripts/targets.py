@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Checks a `bnorm bench --json` file against the kernel targets and prints each one.
 
-    bench/scripts/targets.py build/bench.json [--forced build/bench-avx2.json ...]
+    bench/scripts/targets.py build/bench.json
 
-Targets (medians of one run, float32):
+Targets (medians of one run, float32 unless said):
 - every case at least 0.95x the fastest same-layout anchor (5% is a tie at the bus), and the
   median over cases >= 1.3x it;
 - every case >= 1.5x PyTorch, or >= 90% of the bus bound: bnorm's minimal passes
@@ -13,8 +13,10 @@ Targets (medians of one run, float32):
 - every cold NHWC case at >= 85% of STREAM scale counting the passes the algorithm needs
   (training forward 12 B/element, inference 8 B, backward 20 B), at 1 and 2 threads;
 - the 60x100 layer <= 1.5 us for training forward and backward at one thread, hot;
-- with --forced (the same `bnorm bench` arguments run under BNORM_CPU_ISA=<isa>, one file per
-  ISA): the default dispatch no more than 5% slower than the best forced ISA on any case.
+- when the run has bnorm-<isa> contenders (`bnorm bench --bnorm-isas avx2,avx512`: bnorm's calls
+  with that ISA forced, interleaved with the default dispatch in the same run): the default
+  dispatch (`bnorm`) no more than 5% slower than the fastest of them on any case, float32 and
+  bfloat16 rows alike.
 
 bfloat16 rows (`bnorm bench --dtype f32,bf16`) are checked apart: every cold case >= 1.6x bnorm's
 own float32 time for the same case (it moves half the bytes) and >= 1.5x PyTorch's bfloat16.
@@ -65,12 +67,10 @@ def bf16_targets(rows):
                     print("  %.2fx %s" % (r, name(c)))
 
 
-def case_key(c):
-    return (c["shape"], c["layout"], c["op"], c.get("dtype", "f32"), c["threads"], c["cache"])
-
-
 def name(c):
-    return "%s/%s %s %dt %s" % (c["shape"], c["layout"], c["op"], c["threads"], c["cache"])
+    dtype = c.get("dtype", "f32")
+    return "%s/%s %s%s %dt %s" % (c["shape"], c["layout"], c["op"],
+                                  "" if dtype == "f32" else " " + dtype, c["threads"], c["cache"])
 
 
 def float_cases(report):
@@ -167,27 +167,55 @@ def small_layer_targets(cases, tally):
                         "(target 1.5)" % (c["op"], bn["median_us"], bn["min_us"]))
 
 
-def dispatch_targets(cases, forced_paths, tally):
-    """The default dispatch against each forced ISA's run of the same cases."""
-    best = {}
-    for path in forced_paths:
-        for c in float_cases(json.load(open(path))):
-            k = case_key(c)
-            if k not in best or c["bnorm_us"] < best[k][0]:
-                best[k] = (c["bnorm_us"], c.get("bnorm_kernel", path))
-    rows = [(c["bnorm_us"] / best[case_key(c)][0], c) for c in cases if case_key(c) in best]
-    if not rows:
-        print("dispatch: no case of the default run is in the --forced files")
+def forced_isa_times(c):
+    """(median us, contender, kernel) of each bnorm-<isa> contender timed in case c."""
+    return [(v["median_us"], n, v.get("kernel") or "?") for n, v in c.get("contenders", {}).items()
+            if n.startswith("bnorm-") and v.get("median_us") is not None]
+
+
+def dispatch_targets(report, tally):
+    """The default dispatch against bnorm with each ISA forced, timed in the same run (the
+    bnorm-<isa> contenders of `bnorm bench --bnorm-isas`): bnorm's median at most 1.05x the
+    fastest of theirs, in every case of every dtype."""
+    forced = [c for c in report["contenders"] if c["name"].startswith("bnorm-")]
+    if not forced:
+        print("dispatch: not checked, the run has no bnorm-<isa> contender "
+              "(bnorm bench --bnorm-isas avx2,avx512)")
         return
-    slow = [(r, c) for r, c in rows if r > 1.05]
-    tally.check(not slow, "default dispatch more than 5%% slower than the best forced ISA: %d of "
-                "%d cases (target 0)" % (len(slow), len(rows)))
-    for r, c in sorted(slow, key=lambda t: -t[0]):
-        print("         %.2fx the time of %s: %s (default ran %s)" %
-              (r, best[case_key(c)][1], name(c), c.get("bnorm_kernel")))
+    for c in forced:
+        if not c["available"]:
+            print("dispatch: %s missing (%s)" % (c["name"], c["missing"]))
+    rows = []
+    for c in report["rows"]:
+        timed = forced_isa_times(c)
+        if c.get("bnorm_us") is not None and timed:
+            best = min(timed)
+            rows.append((c["bnorm_us"] / best[0], best, c))
+    untimed = sorted({"%s (%s)" % (n, v["status"].split(":")[0]) for c in report["rows"]
+                      for n, v in c.get("contenders", {}).items()
+                      if n.startswith("bnorm-") and v["status"] not in ("ok", "missing", "n/a")})
+    if untimed:
+        print("dispatch: not timed in some cases: %s" % ", ".join(untimed))
+    if not rows:
+        print("dispatch: no case has both bnorm and a bnorm-<isa> time")
+        return
+    # Cases where a forced ISA ran the very kernel bnorm ran: their ratio is the check's noise.
+    same = [c["bnorm_us"] / us for c in report["rows"] if c.get("bnorm_us") is not None
+            for us, _, kernel in forced_isa_times(c) if kernel == c.get("bnorm_kernel")]
+    if same:
+        print("dispatch: %d times a forced ISA ran bnorm's own kernel; bnorm / it: median %.2fx, "
+              "from %.2fx to %.2fx (the noise of this check)" %
+              (len(same), statistics.median(same), min(same), max(same)))
+    slow = [(r, best, c) for r, best, c in rows if r > 1.05]
+    tally.check(not slow, "default dispatch more than 5%% slower than the best forced ISA (%s): "
+                "%d of %d cases (target 0)" % (", ".join(c["name"] for c in forced), len(slow),
+                                               len(rows)))
+    for r, (_, contender, kernel), c in sorted(slow, key=lambda t: -t[0]):
+        print("         %.2fx the time of %s (ran %s): %s (default ran %s)" %
+              (r, contender, kernel, name(c), c.get("bnorm_kernel") or "?"))
 
 
-def main(path, forced_paths):
+def main(path):
     report = json.load(open(path))
     bf16_targets(report["rows"])
     cases = float_cases(report)
@@ -199,20 +227,14 @@ def main(path, forced_paths):
     torch_targets(cases, bus, tally)
     stream_targets(cases, stream, tally)
     small_layer_targets(cases, tally)
-    if forced_paths:
-        dispatch_targets(cases, forced_paths, tally)
-    print("float32 targets met: %d of %d" % (tally.met, tally.total))
+    dispatch_targets(report, tally)
+    print("targets met: %d of %d" % (tally.met, tally.total))
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    forced = []
-    while "--forced" in args:
-        i = args.index("--forced")
-        if i + 1 >= len(args):
-            sys.exit("usage: bench/scripts/targets.py BENCH.json [--forced FORCED.json ...]")
-        forced.append(args[i + 1])
-        del args[i:i + 2]
-    if len(args) != 1:
-        sys.exit("usage: bench/scripts/targets.py BENCH.json [--forced FORCED.json ...]")
-    main(args[0], forced)
+    if "--forced" in sys.argv[1:]:
+        sys.exit("targets.py: expected one JSON, got --forced: the forced ISAs are contenders of "
+                 "the same run (bnorm bench --bnorm-isas avx2,avx512)")
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench/scripts/targets.py BENCH.json")
+    main(sys.argv[1])
