@@ -71,25 +71,30 @@ bench-torch: build
 	  --json $(BUILD)/bench-torch.json $(BENCH_TORCH_ARGS)
 
 # The full `bnorm bench` run (see docs/bench.md for how long it takes): the table goes to
-# build/bench.txt and the terminal, the rows to build/bench.json. Extra options: BENCH_ARGS=...
+# build/bench.txt and the terminal, the rows to build/bench.json. Each bfloat16 case runs right
+# after its float32 case (the results page compares them); BENCH_DTYPES=f32 leaves bf16 out.
+# Extra options: BENCH_ARGS=...
 BENCH_ARGS ?=
-BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --json build/bench.json $(BENCH_ARGS)
+BENCH_DTYPES ?= f32,bf16
+BENCH_CMD = ./$(BUILD)/tools/bnorm/bnorm bench --dtype $(BENCH_DTYPES) --json build/bench.json \
+  $(BENCH_ARGS)
 bench: build
 	$(BENCH_CMD) | tee build/bench.txt
 
 # The kernel targets, on one `bnorm bench` run that also times bnorm with each ISA forced
 # (bnorm-avx2, bnorm-avx512; one the CPU lacks is listed as missing), interleaved with the
 # default dispatch: table in build/bench-targets.txt, rows in build/bench-targets.json, then the
-# targets of that JSON. The same BENCH_ARGS as make bench.
+# targets of that JSON. The same BENCH_ARGS as make bench (float32 only unless they say --dtype).
 BENCH_ISAS ?= avx2,avx512
 bench-targets: build
 	./$(BUILD)/tools/bnorm/bnorm bench --bnorm-isas $(BENCH_ISAS) --json build/bench-targets.json \
 	  $(BENCH_ARGS) >build/bench-targets.txt
 	bench/scripts/targets.py build/bench-targets.json
 
-# docs/results.md, the page of current results: a full `make bench`, Figure 1 (what `make run`
-# writes), the paper's suite (PAPER_ARGS=--quick for the short forms), the step and bnorm.torch
-# benchmarks; then the page from their files, with the machine, the date and the commands.
+# docs/results.md, the page of current results: a full `make bench` (float32 and bfloat16),
+# Figure 1 (what `make run` writes), the paper's suite (PAPER_ARGS=--quick for the short forms),
+# the step and bnorm.torch benchmarks; then the page from their files, with the machine, the date
+# and the commands.
 PAPER_ARGS ?=
 results: bench bench-mlp bench-cnn bench-torch
 	./$(BUILD)/tools/bnorm/bnorm fig1 --out out/fig1

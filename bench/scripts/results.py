@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Writes docs/results.md, the one page of current results, from a `bnorm bench --json` file: the
 machine (lscpu model, cores, ISA), STREAM, the contenders, a summary of bnorm's speed-ups and one
-row per case; then, for each further file given, a section: Figure 1's and the paper's verdicts
-(their summary.json), E1's verdict with other kernel builds forced (`make e1-isas`), the MLP/CNN
-step rates (run_steps.py's JSON lines) and bnorm.torch against
-torch.nn (bnorm_torch_vs_native.py's JSON). `make results` runs them all and then this script.
+row per float32 case, and the cold bfloat16 cases against bnorm's own float32 and PyTorch's
+bfloat16 (from the same run, `--dtype f32,bf16`); then, for each further file given, a section:
+Figure 1's and the paper's verdicts (their summary.json), E1's verdict with other kernel builds
+forced (`make e1-isas`), the MLP/CNN step rates (run_steps.py's JSON lines) and bnorm.torch
+against torch.nn (bnorm_torch_vs_native.py's JSON). `make results` runs them all and then this script.
 
     bench/scripts/results.py BENCH.json [--command "bnorm bench ..."] [--out docs/results.md]
         [--fig1 out/fig1/summary.json] [--paper out/paper/summary.json]
@@ -62,16 +63,23 @@ def summary_line(label, rs):
         label, statistics.median(rs), min(rs), max(rs), sum(r < 1.0 for r in rs), len(rs))
 
 
+def dtype(row):
+    """A row's element type; rows of files written before the dtype field are float32."""
+    return row.get("dtype", "f32")
+
+
 def command_from(report):
     """The bnorm bench command line that the JSON's own settings describe."""
     rows = report["rows"]
     shapes = sorted({r["shape"] for r in rows})
     ops = sorted({r["op"] for r in rows})
+    dtypes = sorted({dtype(r) for r in rows}, reverse=True)  # f32 first
     threads = sorted({r["threads"] for r in rows})
     cache = sorted({r["cache"] for r in rows}, reverse=True)  # hot first
-    return "bnorm bench --shapes %s --ops %s --threads %s --cache %s --reps %d --cold-mib %d" % (
-        ",".join(shapes), ",".join(ops), ",".join(map(str, threads)), ",".join(cache),
-        report["reps"], report["cold_mib"])
+    return ("bnorm bench --shapes %s --ops %s --dtype %s --threads %s --cache %s --reps %d "
+            "--cold-mib %d" % (",".join(shapes), ",".join(ops), ",".join(dtypes),
+                               ",".join(map(str, threads)), ",".join(cache), report["reps"],
+                               report["cold_mib"]))
 
 
 def header(report, rows, command, measured, machine):
@@ -110,9 +118,10 @@ def machine_tables(report):
     return out + [""]
 
 
-def speedup_tables(report, rows):
-    """bnorm's speed-ups summarized, then one row per case."""
-    out = ["## bnorm's speed-up (contender time / bnorm time; > 1: bnorm faster)", "",
+def speedup_tables(rows, all_rows):
+    """bnorm's speed-ups summarized over rows (those with a bnorm time), then one row per case of
+    all_rows (float32 both)."""
+    out = ["## bnorm's speed-up, float32 (contender time / bnorm time; > 1: bnorm faster)", "",
            "| against | median | worst | best | cases bnorm is slower |", "|---|---|---|---|---|",
            summary_line("PyTorch (faster kernel set)", ratios(rows, "torch_us")),
            summary_line("oneDNN (same layout)", ratios(rows, "onednn_us")),
@@ -122,10 +131,10 @@ def speedup_tables(report, rows):
         if of_layout:
             out.append(summary_line("best anchor, %s only" % layout,
                                     ratios(of_layout, "best_anchor_us")))
-    out += ["", "## Every case (median microseconds)", "",
+    out += ["", "## Every float32 case (median microseconds)", "",
             "| shape | layout | op | threads | cache | bnorm | PyTorch | oneDNN | vs PyTorch | "
             "vs best | best anchor | % of STREAM |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in report["rows"]:
+    for r in all_rows:
         pct = r.get("pct_of_stream")
         out.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["shape"], r["layout"], r["op"], r["threads"], r["cache"], fmt_us(r.get("bnorm_us")),
@@ -136,10 +145,54 @@ def speedup_tables(report, rows):
     return out
 
 
+# bench/scripts/targets.py's bfloat16 targets for cold cases: bnorm bf16 against bnorm's own
+# float32 (half the bytes) and against PyTorch's bfloat16.
+BF16_TARGET_VS_F32 = 1.6
+BF16_TARGET_VS_TORCH = 1.5
+
+
+def bf16_section(report):
+    """Every cold bfloat16 case: bnorm's time, its speed-up over its own float32 time of the same
+    case (measured just before it in the same run) and over PyTorch's bfloat16, and the medians
+    against the targets."""
+    out = ["## bfloat16, cold cache", ""]
+    rows = [r for r in report["rows"] if dtype(r) == "bf16" and r["cache"] == "cold"]
+    if not rows:
+        return out + ["Not measured: the run had no cold bf16 rows (`bnorm bench --dtype "
+                      "f32,bf16`)."]
+    out += ["bfloat16 x, y, dy, dx with float32 parameters; each case runs right after its float32 "
+            "case, in the same run. Targets (bench/scripts/targets.py): %.1fx bnorm's own float32 "
+            "time (half the bytes) and %.1fx PyTorch's bfloat16." % (
+                BF16_TARGET_VS_F32, BF16_TARGET_VS_TORCH), "",
+            "| against | median | worst | best | cases under the target |", "|---|---|---|---|---|"]
+    for label, key, target in (("bnorm float32", "bnorm_f32_us", BF16_TARGET_VS_F32),
+                               ("PyTorch bfloat16", "torch_us", BF16_TARGET_VS_TORCH)):
+        rs = ratios(rows, key)
+        if rs:
+            out.append("| %s (target %.1fx) | %.2fx | %.2fx | %.2fx | %d of %d |" % (
+                label, target, statistics.median(rs), min(rs), max(rs),
+                sum(r < target for r in rs), len(rs)))
+        else:
+            out.append("| %s (target %.1fx) | - | - | - | - |" % (label, target))
+    out += ["", "| shape | layout | op | threads | bnorm bf16 | bnorm f32 | vs bnorm f32 | "
+            "PyTorch bf16 | vs PyTorch bf16 | bnorm kernel |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            r["shape"], r["layout"], r["op"], r["threads"], fmt_us(r.get("bnorm_us")),
+            fmt_us(r.get("bnorm_f32_us")), fmt_x(r.get("bnorm_f32_us"), r.get("bnorm_us")),
+            fmt_us(r.get("torch_us")), fmt_x(r.get("torch_us"), r.get("bnorm_us")),
+            r.get("bnorm_kernel") or "-"))
+    return out
+
+
 def render(report, command, measured, machine):
-    rows = [r for r in report["rows"] if r.get("bnorm_us") is not None]
-    lines = (header(report, rows, command, measured, machine) + machine_tables(report) +
-             speedup_tables(report, rows))
+    """The page's fixed part: header, machine, float32 speed-ups and cases, bfloat16."""
+    f32 = [r for r in report["rows"] if dtype(r) == "f32"]
+    timed = [r for r in report["rows"] if r.get("bnorm_us") is not None]
+    lines = (header(report, timed, command, measured, machine) + machine_tables(report) +
+             speedup_tables([r for r in f32 if r.get("bnorm_us") is not None], f32) + [""] +
+             bf16_section(report))
     return "\n".join(lines) + "\n"
 
 

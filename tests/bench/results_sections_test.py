@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""bench/scripts/results.py's optional sections: each file given becomes a section whose numbers
-are computed from it (ratios, differences in pp, verdicts), and a malformed one is an error."""
+"""bench/scripts/results.py's sections: the bfloat16 one from the bench JSON's bf16 rows (the
+float32 tables keep the float32 rows only), and each optional file given becomes a section whose
+numbers are computed from it (ratios, medians, differences in pp, verdicts); a malformed one is an
+error."""
 import json
 import os
 import subprocess
@@ -25,7 +27,21 @@ def main():
         "contenders": [{"name": "bnorm", "available": True, "details": "", "missing": ""}],
         "rows": [{"shape": "fc_6x5", "layout": "nc", "op": "backward", "threads": 1,
                   "cache": "hot", "bnorm_us": 2.0, "torch_us": 4.0, "best_anchor_us": 4.0,
-                  "best_anchor": "torch", "pct_of_stream": 50.0}]})
+                  "best_anchor": "torch", "pct_of_stream": 50.0},
+                 {"shape": "fc_6x5", "layout": "nc", "op": "backward", "dtype": "f32",
+                  "threads": 1, "cache": "cold", "bnorm_us": 4.0, "torch_us": 6.0,
+                  "best_anchor_us": 6.0, "best_anchor": "torch", "pct_of_stream": 20.0},
+                 {"shape": "fc_6x5", "layout": "nc", "op": "backward", "dtype": "bf16",
+                  "threads": 1, "cache": "cold", "bnorm_us": 2.0, "bnorm_f32_us": 4.0,
+                  "torch_us": 5.0, "best_anchor_us": 5.0, "best_anchor": "torch",
+                  "bnorm_kernel": "cpu-avx512-bf16"},
+                 {"shape": "conv_4x3x5x5", "layout": "nchw", "op": "fwd_train", "dtype": "bf16",
+                  "threads": 2, "cache": "cold", "bnorm_us": 1.0, "bnorm_f32_us": 1.2,
+                  "torch_us": 1.2, "best_anchor_us": 1.2, "best_anchor": "torch",
+                  "bnorm_kernel": "cpu-avx2"},
+                 {"shape": "fc_6x5", "layout": "nc", "op": "fwd_train", "dtype": "bf16",
+                  "threads": 1, "cache": "hot", "bnorm_us": 9.0, "bnorm_f32_us": 1.0,
+                  "torch_us": 1.0, "best_anchor_us": 1.0, "best_anchor": "torch"}]})
     fig1 = write(os.path.join(d, "fig1.json"), {
         "frac_evals_bn_ahead": 0.93, "steps_ratio": 8.5, "final_acc_bn": 0.9435,
         "final_acc_baseline": 0.9365, "drift_ratio": 0.11,
@@ -56,6 +72,14 @@ def main():
                    check=True)
     page = open(out, encoding="utf-8").read()
     failures = [s for s in (
+        # The float32 summary counts the two float32 rows only.
+        "| PyTorch (faster kernel set) | 1.75x | 1.50x | 2.00x | 0 of 2 |",
+        "--dtype f32,bf16",
+        # Medians over the two cold bf16 cases; one of them is under each target.
+        "| bnorm float32 (target 1.6x) | 1.60x | 1.20x | 2.00x | 1 of 2 |",
+        "| PyTorch bfloat16 (target 1.5x) | 1.85x | 1.20x | 2.50x | 1 of 2 |",
+        "| fc_6x5 | nc | backward | 1 | 2.00 | 4.00 | 2.00x | 5.00 | 2.50x | cpu-avx512-bf16 |",
+        "| conv_4x3x5x5 | nchw | fwd_train | 2 | 1.00 | 1.20 | 1.20x | 1.20 | 1.20x | cpu-avx2 |",
         "| evaluations where BN is ahead | 93% | >= 90% | yes |",
         "| final accuracy, BN - baseline | +0.70 pp |",
         "lr 0.5, momentum 0, seed 3",
@@ -66,6 +90,14 @@ def main():
         "| mlp | yes | 2 | 1500.0 | 600.0 | 2.50x |",
         "| 2x3x4x5 | nchw | eval fwd | 1 | 3.00 | 1.50 | 2.00x |",
         "+4.2%") if s not in page]
+    for absent in ("| 9.00 |", "| conv_4x3x5x5 | nchw | fwd_train | 2 | cold |"):
+        if absent in page:  # a hot bf16 row anywhere, or a bf16 row in the float32 table
+            failures.append("not %r" % absent)
+    f32_only = write(os.path.join(d, "f32.json"), dict(json.load(open(bench)), rows=[
+        r for r in json.load(open(bench))["rows"] if r.get("dtype", "f32") == "f32"]))
+    subprocess.run([sys.executable, SCRIPT, f32_only, "--out", out], check=True)
+    if "Not measured: the run had no cold bf16 rows" not in open(out, encoding="utf-8").read():
+        failures.append("a run without bf16 rows says that the bf16 section was not measured")
     bad = write(os.path.join(d, "bad.json"), {"no": "settings"})
     r = subprocess.run([sys.executable, SCRIPT, bench, "--out", out, "--fig1", bad],
                        capture_output=True, text=True)
