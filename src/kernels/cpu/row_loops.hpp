@@ -54,28 +54,24 @@ void normalize_rows(const T* x, T* y, int64_t cols, const RowScratch<T>& scratch
 // Rows [r0, r1) of y = activation(scale * (x - center) + bias) with non-temporal stores (see
 // stream_output), as one flat span: the rows are contiguous, so vectors run on across the
 // ends of rows (with the wrapped per-channel arrays) and only the span's two ends need plain
-// stores (write_streaming). Same expression per element as normalize_rows.
+// stores (write_streaming_rows). Same expression per element as normalize_rows.
 template <typename T, bool kRelu>
 void normalize_rows_streaming(const T* x, T* y, int64_t cols, int64_t r0, int64_t r1,
                               const RowScratch<T>& scratch) {
   using V = typename Simd<T>::V;
-  constexpr int64_t L = kLanes<T>;
   const struct {
     const compute_t<T>*center, *scale, *bias;
   } s{scratch.center, scratch.scale, scratch.bias};
   x += r0 * cols, y += r0 * cols;
-  int64_t k = 0;                  // the channel of the next element write_streaming asks for
-  const int64_t step = L % cols;  // k advances by L channels per vector, modulo cols
-  const auto one = [&](int64_t j) {
-    y[j] = stored<T>(normalized<kRelu>(value(x[j]), s.center[k], s.scale[k], s.bias[k]));
-    k = k + 1 == cols ? 0 : k + 1;
-  };
-  write_streaming(y, (r1 - r0) * cols, one, [&](int64_t j) {
-    const V v = normalized<kRelu>(load<V>(x + j), load<V>(s.center + k), load<V>(s.scale + k),
-                                  load<V>(s.bias + k));
-    k = k + step >= cols ? k + step - cols : k + step;
-    return v;
-  });
+  write_streaming_rows(
+      y, (r1 - r0) * cols, cols,
+      [&](int64_t j, int64_t k) {
+        y[j] = stored<T>(normalized<kRelu>(value(x[j]), s.center[k], s.scale[k], s.bias[k]));
+      },
+      [&](int64_t j, int64_t k) {
+        return normalized<kRelu>(load<V>(x + j), load<V>(s.center + k), load<V>(s.scale + k),
+                                 load<V>(s.bias + k));
+      });
 }
 
 // Before the flat-span loops over rows of y: when a row is a whole number of vectors, every item's
@@ -153,28 +149,24 @@ template <typename T, bool kRelu>
 void dx_rows_streaming(const T* x, const T* dy, T* dx, int64_t cols, int64_t r0, int64_t r1,
                        const RowScratch<T>& scratch) {
   using V = typename Simd<T>::V;
-  constexpr int64_t L = kLanes<T>;
   const struct {
     const compute_t<T>*center, *scale, *bias, *a, *b, *c0;
   } s{scratch.center, scratch.scale, scratch.bias, scratch.a, scratch.b, scratch.c0};
   x += r0 * cols, dy += r0 * cols, dx += r0 * cols;
-  int64_t k = 0;                  // the channel of the next element write_streaming asks for
-  const int64_t step = L % cols;  // k advances by L channels per vector, modulo cols
-  const auto one = [&](int64_t j) {
-    const auto u = value(x[j]) - s.center[k];
-    auto g = value(dy[j]);
-    g = masked_dy<kRelu>(u, g, s.scale[k], s.bias[k]);
-    dx[j] = stored<T>(dx_value(u, g, s.a[k], s.b[k], s.c0[k]));
-    k = k + 1 == cols ? 0 : k + 1;
-  };
-  write_streaming(dx, (r1 - r0) * cols, one, [&](int64_t j) {
-    const V u = load<V>(x + j) - load<V>(s.center + k);
-    V g = load<V>(dy + j);
-    g = masked_dy<kRelu>(u, g, load<V>(s.scale + k), load<V>(s.bias + k));
-    const V v = dx_value(u, g, load<V>(s.a + k), load<V>(s.b + k), load<V>(s.c0 + k));
-    k = k + step >= cols ? k + step - cols : k + step;
-    return v;
-  });
+  write_streaming_rows(
+      dx, (r1 - r0) * cols, cols,
+      [&](int64_t j, int64_t k) {
+        const auto u = value(x[j]) - s.center[k];
+        auto g = value(dy[j]);
+        g = masked_dy<kRelu>(u, g, s.scale[k], s.bias[k]);
+        dx[j] = stored<T>(dx_value(u, g, s.a[k], s.b[k], s.c0[k]));
+      },
+      [&](int64_t j, int64_t k) {
+        const V u = load<V>(x + j) - load<V>(s.center + k);
+        V g = load<V>(dy + j);
+        g = masked_dy<kRelu>(u, g, load<V>(s.scale + k), load<V>(s.bias + k));
+        return dx_value(u, g, load<V>(s.a + k), load<V>(s.b + k), load<V>(s.c0 + k));
+      });
 }
 
 // Rows [r0, r1) of dx, as normalize_row_range.

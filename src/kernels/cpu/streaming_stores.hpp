@@ -69,29 +69,64 @@ inline void store_stream(bfloat16* p, V v) {
 // another thread (or the caller) may read its outputs.
 inline void stream_fence() { _mm_sfence(); }
 
-// Writes out [0, len) in increasing order of i, with non-temporal stores on whole cache lines and
-// plain stores everywhere else: one(i) writes element i itself, vec(i) returns the vector of
-// elements [i, i + L) for the loop to store. A line that plain stores write in part while
-// streaming stores fill the rest is flushed from the write-combining buffer half full and written
-// twice; so the partial lines at both ends of the span get plain stores, and a span that starts
-// or ends in the middle of a line (a row or strip of an unaligned tensor) never mixes the two.
+// Writes out [0, len), a span of rows of `cols` elements that starts at a row's start, in
+// increasing order of i, with non-temporal stores on whole cache lines and plain stores everywhere
+// else: one(i, k) writes element i (of column k) itself, vec(i, k) returns the vector of elements
+// [i, i + L), whose first column is k, for the loop to store. A line that plain stores write in
+// part while streaming stores fill the rest is flushed from the write-combining buffer half full
+// and written twice; so the partial lines at both ends of the span get plain stores, and a span
+// that starts or ends in the middle of a line (a row or strip of an unaligned tensor) never mixes
+// the two. The vectors go in runs that end at a row's end, so that the column is a loop counter
+// within a run: a column carried from vector to vector is a dependency chain that bounds the loop.
 template <typename T, typename One, typename Vec>
-inline void write_streaming(T* out, int64_t len, const One& one, const Vec& vec) {
+inline void write_streaming_rows(T* out, int64_t len, int64_t cols, const One& one,
+                                 const Vec& vec) {
   constexpr int64_t L = kLanes<T>;
   constexpr int64_t kLineBytes = tuning::kLineBytes;
   constexpr int64_t kLine = kLineBytes / static_cast<int64_t>(sizeof(T));
-  int64_t i = 0;
-  for (const int64_t head = min64(len, elements_to_alignment(out)); i < head; ++i) one(i);
+  int64_t i = 0, k = 0;  // the next element and its column
+  const auto elements = [&](int64_t end) {
+    for (; i < end; ++i) {
+      one(i, k);
+      k = k + 1 == cols ? 0 : k + 1;
+    }
+  };
+  // Vectors from i while a whole one fits before end, stored as kStream says.
+  const auto vectors = [&]<bool kStream>(int64_t end) {
+    while (i + L <= end) {
+      const int64_t run = min64(ceil_div(cols - k, L), (end - i) / L);
+      for (int64_t v = 0; v < run; ++v) {
+        if constexpr (kStream) {
+          store_stream(out + i + v * L, vec(i + v * L, k + v * L));
+        } else {
+          store(out + i + v * L, vec(i + v * L, k + v * L));
+        }
+      }
+      i += run * L;
+      // Rows of at least L: k + run * L < 2 * cols. Shorter rows take one vector per run.
+      k += cols >= L ? run * L : L % cols;
+      if (k >= cols) k -= cols;
+    }
+  };
+  elements(min64(len, elements_to_alignment(out)));
   const auto to_line = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + i) % kLineBytes);
   const int64_t lines_begin =
       min64(len, i + (to_line == 0 ? 0 : kLineBytes - to_line) / static_cast<int64_t>(sizeof(T)));
   const int64_t lines_end = lines_begin + (len - lines_begin) / kLine * kLine;
-  for (; i < lines_begin && i + L <= len; i += L) store(out + i, vec(i));
+  vectors.template operator()<false>(lines_begin);
   if (i == lines_begin) {  // else the span ended before its first whole line
-    for (; i < lines_end; i += L) store_stream(out + i, vec(i));
+    vectors.template operator()<true>(lines_end);
   }
-  for (; i + L <= len; i += L) store(out + i, vec(i));
-  for (; i < len; ++i) one(i);
+  vectors.template operator()<false>(len);
+  elements(len);
+}
+
+// write_streaming_rows for a span without columns (one row): one(i) and vec(i).
+template <typename T, typename One, typename Vec>
+inline void write_streaming(T* out, int64_t len, const One& one, const Vec& vec) {
+  write_streaming_rows(
+      out, len, len, [&](int64_t i, int64_t) { one(i); },
+      [&](int64_t i, int64_t) { return vec(i); });
 }
 
 }  // namespace
