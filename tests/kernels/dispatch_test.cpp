@@ -50,6 +50,22 @@ TEST(Dispatch, RowMajorFromMemoryPrefersTheAvx2BuildUnlessForced) {
   EXPECT_EQ(selected_kernel_name<float>(small_nhwc, Backend::kAuto), selected);
 }
 
+// bfloat16: the AVX512_BF16 build keeps row-major problems from memory, where the AVX-512F build
+// leaves them to the AVX2 build as for float32.
+TEST(Dispatch, RowMajorBfloat16FromMemoryStaysOnTheAvx512Bf16Build) {
+  const TensorDesc nhwc{{32, 64, 56, 56}, Layout::kChannelsLast};  // 12.8 MB of bfloat16
+  const char* forced = std::getenv("BNORM_CPU_ISA");
+  const bool is_forced = forced != nullptr && *forced != '\0';
+  const CpuIsa isa = kernels::selected_cpu_isa();
+  std::string expected = "cpu-" + std::string(kernels::to_string(isa));
+  if (isa == CpuIsa::kAvx512 && kernels::cpu_has_avx512_bf16()) {
+    expected = "cpu-avx512-bf16";
+  } else if (isa == CpuIsa::kAvx512 && !is_forced) {
+    expected = "cpu-avx2";
+  }
+  EXPECT_EQ(selected_kernel_name<bfloat16>(nhwc, Backend::kAuto), expected);
+}
+
 // The list is ordered best first with the reference last; what may run is the part of it this
 // CPU has, capped by the selected ISA, and still ends with the reference.
 template <typename T>

@@ -60,12 +60,17 @@ std::optional<CpuIsa> environment_isa() {
 }
 
 // What the process picks without a scope: the variable's ISA on every problem, or the best ISA
-// with the AVX2 build on the row-major problem from memory where the best is AVX-512.
+// with the AVX2 build on the row-major problem from memory where the best is AVX-512 (bfloat16:
+// only without AVX512_BF16).
 Picks default_picks() {
   if (const auto isa = environment_isa()) return forced_picks(*isa);
   const CpuIsa best = kernels::selected_cpu_isa();
   Picks p = forced_picks(best);
-  if (best == CpuIsa::kAvx512) p.big_nhwc = p.big_nhwc_bf16 = "cpu-avx2";
+  if (best == CpuIsa::kAvx512) {
+    p.big_nhwc = "cpu-avx2";
+    // The AVX512_BF16 build keeps row-major bfloat16 from memory; the AVX-512F one does not.
+    if (!kernels::cpu_has_avx512_bf16()) p.big_nhwc_bf16 = "cpu-avx2";
+  }
   return p;
 }
 

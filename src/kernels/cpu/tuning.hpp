@@ -85,6 +85,8 @@ inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
 // 64-byte build's (training forward 15-45%), while on data in L1 to L3 the 64-byte build is
 // 20-40% faster. With the sums fixed it still is on inputs off cache-line alignment (a
 // std::vector's 16 bytes): every 64-byte load splits two lines (NHWC backward 1.7-3.7x slower).
+// Not for the AVX512_BF16 build, whose rounding to bfloat16 costs one instruction where the AVX2
+// build's takes several (kernels/implementations.cpp).
 inline constexpr int64_t kWideRowMajorMaxBytes = int64_t{8} << 20;
 
 }  // namespace bnorm::kernels::tuning
