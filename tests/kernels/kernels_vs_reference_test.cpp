@@ -33,6 +33,7 @@ std::vector<KernelCase> shape_grid() {
   add(2, 5, 1, Layout::kNC);
   add(3000, 9, 1, Layout::kNC);
   add(40, 1030, 1, Layout::kNC);         // several rows per work item, columns past two vectors
+  add(40, 1024, 1, Layout::kNC);         // rows of a page: the statistics in column blocks
   add(5, 3, 1, Layout::kChannelsFirst);  // S = 1: row-major
   for (int64_t c : {1, 3, 16, 33}) add(7, c, 9, Layout::kChannelsLast);
   add(4, 70, 100, Layout::kChannelsLast);  // several work items of rows

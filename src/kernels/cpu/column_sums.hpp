@@ -99,34 +99,35 @@ constexpr int64_t registers_per_vector(bool grad, bool relu, bool pairs) {
 // The statistics need the fewest: 3 per vector.
 constexpr int kMaxRegisterVectors = static_cast<int>(kRegisterBudget / 3);
 
-// s1 [C], s2 [C] += column sums over rows [r0, r1) as in column_sums_in_row_order, for rows of
-// exactly NV vectors (the last one ending at the row's end): a block's accumulators stay in
+// s1 [width], s2 [width] += column sums over rows [r0, r1) as in column_sums_in_row_order, of a
+// block of `width` columns of rows `stride` apart that is exactly NV vectors (the last one ending
+// at the block's end, which needs L columns of the row up to there): a block's accumulators stay in
 // registers, where the array of column_sums_in_row_order costs a load and a store per vector and
 // sum in every row.
 template <typename T, bool kGrad, bool kRelu, int NV>
-void row_sums_in_registers(const T* x, const T* dy, int64_t cols, int64_t r0, int64_t r1,
-                           Columns<T> k, double* s1, double* s2, bool pairs) {
+void row_sums_in_registers(const T* x, const T* dy, int64_t stride, int64_t width, int64_t r0,
+                           int64_t r1, Columns<T> k, double* s1, double* s2, bool pairs) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
-  const int64_t whole = cols / L;  // NV or NV - 1
+  const int64_t whole = width / L;  // NV or NV - 1
   int64_t col[NV];
   V cv[NV], sv[NV] = {}, bv[NV] = {};
   for (int j = 0; j < NV; ++j) {
-    col[j] = j < whole ? j * L : cols - L;
+    col[j] = j < whole ? j * L : width - L;
     cv[j] = load<V>(k.center + col[j]);
     if constexpr (kRelu) sv[j] = load<V>(k.scale + col[j]), bv[j] = load<V>(k.bias + col[j]);
   }
   const auto add_row = [&](int64_t r, V* p1, V* p2) {
 #pragma GCC unroll 16
     for (int j = 0; j < NV; ++j) {
-      V u = load<V>(x + r * cols + col[j]) - cv[j];
+      V u = load<V>(x + r * stride + col[j]) - cv[j];
       if constexpr (kGrad) {
-        V g = masked_dy<kRelu>(u, load<V>(dy + r * cols + col[j]), sv[j], bv[j]);
-        if (j == whole) g = keep_tail<T>(g, cols - whole * L);
+        V g = masked_dy<kRelu>(u, load<V>(dy + r * stride + col[j]), sv[j], bv[j]);
+        if (j == whole) g = keep_tail<T>(g, width - whole * L);
         p1[j] += g;
         p2[j] += g * u;
       } else {
-        if (j == whole) u = keep_tail<T>(u, cols - whole * L);
+        if (j == whole) u = keep_tail<T>(u, width - whole * L);
         p1[j] += u;
         p2[j] += u * u;
       }
@@ -148,28 +149,52 @@ void row_sums_in_registers(const T* x, const T* dy, int64_t cols, int64_t r0, in
         WideSums<T>::add_to(s2 + j * L, a2[j]);
       } else {  // only the lanes of columns past the whole vectors are new
         const auto d1 = WideSums<T>::widen(a1[j]), d2 = WideSums<T>::widen(a2[j]);
-        for (int64_t c = whole * L; c < cols; ++c) {
-          s1[c] += d1[c - (cols - L)], s2[c] += d2[c - (cols - L)];
+        for (int64_t c = whole * L; c < width; ++c) {
+          s1[c] += d1[c - (width - L)], s2[c] += d2[c - (width - L)];
         }
       }
     }
   }
 }
 
-// row_sums_in_registers for rows of `vectors` vectors when NV <= vectors <= kMaxRegisterVectors;
-// false (nothing done) for longer rows.
+// row_sums_in_registers for blocks of `vectors` vectors when NV <= vectors <= kMaxRegisterVectors;
+// false (nothing done) for longer ones.
 template <typename T, bool kGrad, bool kRelu, int NV = 1>
-bool sums_in_registers(int64_t vectors, const T* x, const T* dy, int64_t cols, int64_t r0,
-                       int64_t r1, Columns<T> k, double* s1, double* s2, bool pairs) {
+bool sums_in_registers(int64_t vectors, const T* x, const T* dy, int64_t stride, int64_t width,
+                       int64_t r0, int64_t r1, Columns<T> k, double* s1, double* s2, bool pairs) {
   if constexpr (NV > kMaxRegisterVectors) {
     return false;
   } else {
     if (vectors != NV) {
-      return sums_in_registers<T, kGrad, kRelu, NV + 1>(vectors, x, dy, cols, r0, r1, k, s1, s2,
-                                                        pairs);
+      return sums_in_registers<T, kGrad, kRelu, NV + 1>(vectors, x, dy, stride, width, r0, r1, k,
+                                                        s1, s2, pairs);
     }
-    row_sums_in_registers<T, kGrad, kRelu, NV>(x, dy, cols, r0, r1, k, s1, s2, pairs);
+    row_sums_in_registers<T, kGrad, kRelu, NV>(x, dy, stride, width, r0, r1, k, s1, s2, pairs);
     return true;
+  }
+}
+
+// The statistics of rows of a page or more (tuning::kPageBytes), from cache: blocks of
+// kMaxRegisterVectors vectors of columns, each over one float block of rows at a time, so that the
+// sums stay in registers; the same additions in the same order as the array of
+// column_sums_in_row_order. Shorter rows put several column blocks of different rows on one page,
+// which the page-tracking prefetcher serves worse than the array's one pass along each row.
+template <typename T>
+void statistics_in_column_blocks(const T* x, int64_t cols, int64_t r0, int64_t r1, Columns<T> k,
+                                 double* s1, double* s2) {
+  constexpr int64_t kBlock = kMaxRegisterVectors * kLanes<T>;
+  for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
+    const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
+    int64_t c0 = 0;
+    for (; cols - c0 > kBlock; c0 += kBlock) {
+      row_sums_in_registers<T, false, false, kMaxRegisterVectors>(
+          x + c0, nullptr, cols, kBlock, rb, re, {k.center + c0, nullptr, nullptr}, s1 + c0,
+          s2 + c0, false);
+    }
+    const int64_t width = cols - c0;  // 1 to kBlock columns, the row's last
+    sums_in_registers<T, false, false>(ceil_div(width, kLanes<T>), x + c0, nullptr, cols, width, rb,
+                                       re, {k.center + c0, nullptr, nullptr}, s1 + c0, s2 + c0,
+                                       false);
   }
 }
 
@@ -197,7 +222,11 @@ void column_sums_in_row_order(const T* x, const T* dy, int64_t cols, int64_t r0,
   const bool pairs = kGrad && (!from_memory || row_bytes <= tuning::kOneStreamRowBytes ||
                                row_bytes >= tuning::kPageBytes);
   if (vectors * registers_per_vector(kGrad, kRelu, pairs) <= kRegisterBudget &&
-      sums_in_registers<T, kGrad, kRelu>(vectors, x, dy, cols, r0, r1, k, s1, s2, pairs)) {
+      sums_in_registers<T, kGrad, kRelu>(vectors, x, dy, cols, cols, r0, r1, k, s1, s2, pairs)) {
+    return;
+  }
+  if (!kGrad && !from_memory && row_bytes >= tuning::kPageBytes) {
+    statistics_in_column_blocks(x, cols, r0, r1, k, s1, s2);
     return;
   }
   for (int64_t v0 = 0; v0 < vectors; v0 += kRowOrderVectors) {
