@@ -34,6 +34,12 @@ template <typename T>
 const KernelSet<T>& kernel_set();
 }
 
+namespace {
+
+constexpr CpuIsa kIsasBestFirst[] = {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kScalar};
+
+}  // namespace
+
 std::string_view to_string(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::kScalar:
@@ -47,7 +53,7 @@ std::string_view to_string(CpuIsa isa) {
 }
 
 std::optional<CpuIsa> cpu_isa_from_string(std::string_view name) {
-  for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kScalar}) {
+  for (CpuIsa isa : kIsasBestFirst) {
     if (to_string(isa) == name) return isa;
   }
   return std::nullopt;
@@ -76,8 +82,6 @@ bool cpu_runs(const KernelSet<T>& k) {
 }
 
 namespace {
-
-constexpr CpuIsa kIsasBestFirst[] = {CpuIsa::kAvx512, CpuIsa::kAvx2, CpuIsa::kScalar};
 
 CpuIsa choose_isa() {
   const char* forced = std::getenv("BNORM_CPU_ISA");
