@@ -24,6 +24,8 @@ import statistics
 import subprocess
 import sys
 
+from targets import BF16_TARGET_VS_F32, BF16_TARGET_VS_TORCH
+
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16")
 
 
@@ -143,12 +145,6 @@ def speedup_tables(rows, all_rows):
             fmt_x(r.get("best_anchor_us"), r.get("bnorm_us")), r.get("best_anchor") or "-",
             "%.0f%%" % pct if pct is not None else "-"))
     return out
-
-
-# bench/scripts/targets.py's bfloat16 targets for cold cases: bnorm bf16 against bnorm's own
-# float32 (half the bytes) and against PyTorch's bfloat16.
-BF16_TARGET_VS_F32 = 1.6
-BF16_TARGET_VS_TORCH = 1.5
 
 
 def bf16_section(report):

@@ -40,6 +40,12 @@ def ratio(a, b):
     return a / b if a is not None and b is not None and b > 0 else None
 
 
+# The bfloat16 targets for cold cases: bnorm bf16 against bnorm's own float32 (half the bytes)
+# and against PyTorch's bfloat16 (results.py shows them too).
+BF16_TARGET_VS_F32 = 1.6
+BF16_TARGET_VS_TORCH = 1.5
+
+
 def bf16_targets(rows):
     """The bfloat16 targets: cold cases >= 1.6x bnorm float32 and >= 1.5x PyTorch bfloat16."""
     rows = [c for c in rows if c.get("dtype") == "bf16" and c.get("bnorm_us") is not None]
@@ -50,8 +56,8 @@ def bf16_targets(rows):
     def name(c):
         return "%s/%s %s %dt %s" % (c["shape"], c["layout"], c["op"], c["threads"], c["cache"])
 
-    for label, key, target in (("bnorm float32", "bnorm_f32_us", 1.6),
-                               ("PyTorch bf16", "torch_us", 1.5)):
+    for label, key, target in (("bnorm float32", "bnorm_f32_us", BF16_TARGET_VS_F32),
+                               ("PyTorch bf16", "torch_us", BF16_TARGET_VS_TORCH)):
         for cache in ("cold", "hot"):
             rs = [(ratio(c.get(key), c["bnorm_us"]), c) for c in rows if c["cache"] == cache]
             rs = [(r, c) for r, c in rs if r is not None]
