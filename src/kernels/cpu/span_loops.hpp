@@ -13,6 +13,17 @@
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
+// Prefetches the lines of one step of two vectors at p, tuning::kSpanPrefetchBytes ahead, if that
+// is still before `end`: the widening to float64 fills the out-of-order window with work before
+// the loads from memory run far enough ahead on their own.
+template <typename T>
+inline void prefetch_span_ahead(const T* p, const T* end) {
+  constexpr int64_t kStep = 2 * kLanes<T> * static_cast<int64_t>(sizeof(T));
+  const char* b = reinterpret_cast<const char*>(p) + tuning::kSpanPrefetchBytes;
+  if (b + kStep > reinterpret_cast<const char*>(end)) return;
+  for (int64_t k = 0; k < kStep; k += tuning::kLineBytes) __builtin_prefetch(b + k);
+}
+
 // acc += sums of (x - pilot) and its square over p [len].
 template <typename T>
 void add_sums(const T* p, int64_t len, compute_t<T> pilot, LaneSums<T>& acc) {
@@ -21,7 +32,10 @@ void add_sums(const T* p, int64_t len, compute_t<T> pilot, LaneSums<T>& acc) {
   const V pv = V{} + pilot;
   int64_t i = 0;
   WideSums<T> a1, a2, b1, b2;  // two steps' sums: independent chains for the adder latency
+  // Unrolled: GCC leaves the loop rolled, and unrolled the sums ran 1.2-1.4x faster on a Zen 5.
+#pragma GCC unroll 4
   for (; i + 2 * L <= len; i += 2 * L) {
+    prefetch_span_ahead(p + i, p + len);
     const V u = load<V>(p + i) - pv;
     const V w = load<V>(p + i + L) - pv;
     a1.add(u);
@@ -87,22 +101,40 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
 }
 
 // acc += sums of g and g * (x - center) over x, dy [len], where g = dy, masked by the recomputed
-// forward output y > 0 when kRelu (the same expression as normalize_span, so the same mask).
+// forward output y > 0 when kRelu (the same expression as normalize_span, so the same mask). The
+// sums of g (dbeta) widen every vector into float64 lanes; the products go in float lanes over
+// blocks of kFloatBlockVectors vectors before widening, as the row-major gradient sums do: widening
+// both factors of every product made the loop compute-bound below the memory rate.
 template <typename T, bool kRelu>
 void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T>& acc) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
+  constexpr int64_t kBlock = tuning::kFloatBlockVectors * L;
   const V cv = V{} + f.center, sv = V{} + f.scale, bv = V{} + f.bias;
   int64_t i = 0;
   WideSums<T> a1, a2, b1, b2;  // two steps' sums: independent chains for the FMA latency
+  for (; i + kBlock <= len; i += kBlock) {
+    V q1{}, q2{};  // the block's products in float lanes
+#pragma GCC unroll 4
+    for (int64_t j = i; j < i + kBlock; j += 2 * L) {
+      prefetch_span_ahead(x + j, x + len);
+      prefetch_span_ahead(dy + j, dy + len);
+      const V u = load<V>(x + j) - cv, w = load<V>(x + j + L) - cv;
+      const V g = masked_dy<kRelu>(u, load<V>(dy + j), sv, bv);
+      const V h = masked_dy<kRelu>(w, load<V>(dy + j + L), sv, bv);
+      a1.add(g), b1.add(h);
+      q1 += g * u, q2 += h * w;
+    }
+    a2.add(q1 + q2);
+  }
+  // The steps left, fewer than a block: products widened.
+#pragma GCC unroll 4
   for (; i + 2 * L <= len; i += 2 * L) {
     const V u = load<V>(x + i) - cv, w = load<V>(x + i + L) - cv;
     const V g = masked_dy<kRelu>(u, load<V>(dy + i), sv, bv);
     const V h = masked_dy<kRelu>(w, load<V>(dy + i + L), sv, bv);
-    a1.add(g);
-    a2.add_product(g, u);
-    b1.add(h);
-    b2.add_product(h, w);
+    a1.add(g), b1.add(h);
+    a2.add_product(g, u), b2.add_product(h, w);
   }
   if (i + L <= len) {
     const V u = load<V>(x + i) - cv;

@@ -31,6 +31,9 @@ inline constexpr int64_t kFlushPerLane = 64;
 // instead of per row keeps the sums memory-bound; the float error grows with the block's length
 // (within twice PyTorch float32's, tests/kernels/accuracy_test.cpp).
 inline constexpr int64_t kFloatBlockRows = 8;
+// Channels-first gradient sums add the products of blocks of this many vectors in float lanes
+// before widening them, for the same reason and with the same error (8 terms per lane).
+inline constexpr int64_t kFloatBlockVectors = 8;
 
 // --- Streaming (non-temporal) stores
 // Outputs larger than this (a quarter of L3) bypass the caches: they would not stay in L3 anyway,
@@ -54,6 +57,9 @@ inline constexpr int64_t kLongStripElems = 1024;
 // (beyond that the hardware keeps up).
 inline constexpr int64_t kPrefetchAhead = 2;
 inline constexpr int64_t kPrefetchStripBytes = 4096;
+// Within a strip, the sums prefetch this far ahead: far enough to cover a memory latency at the
+// loop's pace, near enough to stay inside strips of a few KiB.
+inline constexpr int64_t kSpanPrefetchBytes = 1024;
 
 // --- Row-major ([M, C], channels-last) kernels
 // Inputs larger than this together (half of L3) come from memory: the gradient sums then read
