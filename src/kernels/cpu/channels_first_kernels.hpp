@@ -150,7 +150,8 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
         }
       }
       for (int64_t c = c0; c < c1; ++c) f[c - c0] = affine_from(c, acc[c - c0].total(e.n * e.s));
-      for (int64_t n = 0; n < e.n; ++n) {
+      // Backwards: the strips summed last are the likeliest to be still in L2.
+      for (int64_t n = e.n - 1; n >= 0; --n) {
         for (int64_t c = c0; c < c1; ++c) {
           const int64_t o = strip_offset(e, n, c);
           normalize(x + o, y + o, f[c - c0]);
@@ -254,7 +255,7 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
       }
       for (int64_t c = c0; c < c1; ++c) k[c - c0] = finish_channel(c, acc[c - c0].total(e.n * e.s));
       if (dx == nullptr) return;
-      for (int64_t n = 0; n < e.n; ++n) {
+      for (int64_t n = e.n - 1; n >= 0; --n) {  // backwards, as in the forward
         for (int64_t c = c0; c < c1; ++c) {
           dx_of(strip_offset(e, n, c), f[c - c0], k[c - c0]);
         }
