@@ -30,8 +30,11 @@ def timed(fn):
 
 
 def interleaved(fns, reps, warmup=1, cpu=None):
-    """Median wall seconds of each function, calls alternating A B A B (order flipped each rep)
-    so that both see the same machine state; the median CPU seconds go into `cpu` (a list)."""
+    """Median wall seconds of each function, functions alternating A B A B (order flipped each
+    rep) so that both see the same machine state; the median CPU seconds go into `cpu` (a list).
+    Each timed call follows an untimed call of the same function, as in a loop: a call that ends
+    with dirty lines in the caches (plain stores) leaves their write-back to whatever runs next,
+    and right after the other implementation that would bill one for the other's writes."""
     for _ in range(warmup):
         for fn in fns:
             fn()
@@ -39,6 +42,7 @@ def interleaved(fns, reps, warmup=1, cpu=None):
     for r in range(reps):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
         for i in order:
+            fns[i]()
             times[i].append(timed(fns[i]))
     if cpu is not None:
         cpu[:] = [statistics.median(c for _, c in t) for t in times]
