@@ -116,7 +116,7 @@ def resnet_case():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--reps", type=int, default=5, help="timed calls per implementation")
+    p.add_argument("--reps", type=int, default=11, help="timed calls per implementation")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--shapes", default=",".join("x".join(map(str, s)) for s in SHAPES),
                    help="comma-separated NxCxHxW shapes of the bn2d rows")
