@@ -301,8 +301,9 @@ def torch_section(rows, source):
     layer = [r for r in rows if r.get("bench") == "python_layer"]
     for r in layer:
         out.append("")
-        out.append("Python layer over the bare binding call, %s, %d thread(s): %+.1f%%." % (
-            r["shape"], r["threads"], 100 * r["overhead"]))
+        fixed = " (%.1f us per call)" % r["fixed_us"] if "fixed_us" in r else ""
+        out.append("Python layer over the bare binding call, %s, %d thread(s): %+.1f%%%s." % (
+            r["shape"], r["threads"], 100 * r["overhead"], fixed))
     return out + [""]
 
 

@@ -20,6 +20,7 @@ import bnorm.torch as bt
 from bnorm.torch import buffers
 
 SHAPES = [(32, 64, 56, 56), (64, 256, 14, 14), (64, 128, 56, 56)]
+TINY = (2, 8, 4, 4)  # the Python layer's fixed cost per call, the kernel's time next to nothing
 
 
 def timed(fn):
@@ -74,20 +75,29 @@ def bn_case(shape, channels_last, train):
 
 def python_layer_case(shape):
     """bnorm.torch's training forward against the binding's forward_train on the same input.
-    The binding writes into an array from bnorm.torch's output cache, the kind of memory the
-    module's output comes from, so the difference is the Python layer, not page faults."""
+    The binding writes into the array of bnorm.torch's output cache that the module's output
+    takes (each call drops its output, so both are handed the same free array), so the
+    difference is the Python layer, not page faults or which pages the output has (a second
+    array of the cache can be a few percent faster or slower than another)."""
     x = torch.randn(shape)
     m = bt.BatchNorm2d(shape[1])
     xn, w, b = x.numpy(), m.weight.detach().numpy(), m.bias.detach().numpy()
-    out = buffers.empty_like(xn)  # held here, so the module's calls take another cached array
 
     def module():
         with torch.no_grad():
             m(x)
 
     def binding():
-        bnorm.forward_train(xn, w, b, 1e-5, out=out)
+        bnorm.forward_train(xn, w, b, 1e-5, out=buffers.empty_like(xn))
     return [binding, module]
+
+
+def repeated(fns, calls):
+    """Each function made to run `calls` times per call (a tiny problem's time, above the
+    timer's resolution)."""
+    if calls == 1:
+        return fns
+    return [lambda fn=fn: [fn() for _ in range(calls)] for fn in fns]
 
 
 def resnet_case():
@@ -145,13 +155,16 @@ def main():
                           "speedup": native / mine, "native_cpu_ms": cpu[0] * 1e3,
                           "bnorm_cpu_ms": cpu[1] * 1e3, "speedup_cpu": cpu[0] / cpu[1],
                           "load": os.getloadavg()[0]})
-        cpu = []
-        binding, module = interleaved(python_layer_case(SHAPES[0]), args.reps, cpu=cpu)
-        emit({"bench": "python_layer", "shape": "x".join(map(str, SHAPES[0])),
-              "threads": threads, "binding_ms": binding * 1e3, "module_ms": module * 1e3,
-              "overhead": module / binding - 1, "binding_cpu_ms": cpu[0] * 1e3,
-              "module_cpu_ms": cpu[1] * 1e3, "overhead_cpu": cpu[1] / cpu[0] - 1,
-              "load": os.getloadavg()[0]})
+        for shape, calls in ((SHAPES[0], 1), (TINY, 1000)):
+            cpu = []
+            binding, module = interleaved(repeated(python_layer_case(shape), calls), args.reps,
+                                          cpu=cpu)
+            emit({"bench": "python_layer", "shape": "x".join(map(str, shape)),
+                  "threads": threads, "binding_ms": binding / calls * 1e3,
+                  "module_ms": module / calls * 1e3, "overhead": module / binding - 1,
+                  "fixed_us": (module - binding) / calls * 1e6,
+                  "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
+                  "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]})
         if not args.no_resnet:
             cpu = []
             native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu)
