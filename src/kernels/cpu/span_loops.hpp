@@ -13,21 +13,25 @@
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
-// The strip sums prefetch tuning::kSpanPrefetchBytes ahead: the widening to float64 fills the
-// out-of-order window with work before the loads from memory run far enough ahead on their own.
-// Steps of two vectors at p [i] with i < prefetch_end<T>(len) prefetch within p [len].
-template <typename T>
+// The strip sums prefetch tuning::kSpanPrefetchBytes ahead in all, shared among the kStreams
+// inputs they read: the widening to float64 fills the out-of-order window with work before the
+// loads from memory run far enough ahead on their own. Steps of two vectors at p [i] with
+// i < prefetch_end<T, kStreams>(len) prefetch within p [len].
+template <int kStreams>
+constexpr int64_t kPrefetchBytesPerStream = tuning::kSpanPrefetchBytes / kStreams;
+
+template <typename T, int kStreams>
 constexpr int64_t prefetch_end(int64_t len) {
-  constexpr int64_t kAhead = tuning::kSpanPrefetchBytes / static_cast<int64_t>(sizeof(T));
+  constexpr int64_t kAhead = kPrefetchBytesPerStream<kStreams> / static_cast<int64_t>(sizeof(T));
   constexpr int64_t kStep = 2 * kLanes<T>;
   return len - kAhead - kStep + 1;
 }
 
-// Prefetches the lines of the step of two vectors at p [i], tuning::kSpanPrefetchBytes ahead.
-template <typename T>
+// Prefetches the lines of the step of two vectors at p [i], as far ahead as prefetch_end says.
+template <typename T, int kStreams>
 inline void prefetch_step_ahead(const T* p, int64_t i) {
   constexpr int64_t kStep = 2 * kLanes<T> * static_cast<int64_t>(sizeof(T));
-  const char* b = reinterpret_cast<const char*>(p + i) + tuning::kSpanPrefetchBytes;
+  const char* b = reinterpret_cast<const char*>(p + i) + kPrefetchBytesPerStream<kStreams>;
   for (int64_t k = 0; k < kStep; k += tuning::kLineBytes) __builtin_prefetch(b + k);
 }
 
@@ -45,9 +49,9 @@ void add_sums(const T* p, int64_t len, compute_t<T> pilot, LaneSums<T>& acc) {
     b1.add(w), b2.add_square(w);
   };
   // Unrolled: GCC leaves the loops rolled, and unrolled the sums ran 1.2-1.4x faster on a Zen 5.
-  const int64_t prefetched = prefetch_end<T>(len);
+  const int64_t prefetched = prefetch_end<T, 1>(len);
 #pragma GCC unroll 4
-  for (; i < prefetched; i += 2 * L) prefetch_step_ahead(p, i), step(i);
+  for (; i < prefetched; i += 2 * L) prefetch_step_ahead<T, 1>(p, i), step(i);
 #pragma GCC unroll 4
   for (; i + 2 * L <= len; i += 2 * L) step(i);
   if (i + L <= len) {
@@ -120,12 +124,12 @@ void add_grad_sums(const T* x, const T* dy, int64_t len, Affine<T> f, LaneSums<T
   const V cv = V{} + f.center, sv = V{} + f.scale, bv = V{} + f.bias;
   int64_t i = 0;
   WideSums<T> a1, a2, b1, b2;  // two steps' sums: independent chains for the FMA latency
-  const int64_t prefetched = prefetch_end<T>(len);
+  const int64_t prefetched = prefetch_end<T, 2>(len);
   for (; i + kBlock <= len; i += kBlock) {
     V q1{}, q2{};  // the block's products in float lanes
 #pragma GCC unroll 4
     for (int64_t j = i; j < i + kBlock; j += 2 * L) {
-      if (j < prefetched) prefetch_step_ahead(x, j), prefetch_step_ahead(dy, j);
+      if (j < prefetched) prefetch_step_ahead<T, 2>(x, j), prefetch_step_ahead<T, 2>(dy, j);
       const V u = load<V>(x + j) - cv, w = load<V>(x + j + L) - cv;
       const V g = masked_dy<kRelu>(u, load<V>(dy + j), sv, bv);
       const V h = masked_dy<kRelu>(w, load<V>(dy + j + L), sv, bv);

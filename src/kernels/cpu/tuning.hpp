@@ -57,9 +57,10 @@ inline constexpr int64_t kLongStripElems = 1024;
 // (beyond that the hardware keeps up).
 inline constexpr int64_t kPrefetchAhead = 2;
 inline constexpr int64_t kPrefetchStripBytes = 4096;
-// Within a strip, the sums prefetch this far ahead: far enough to cover a memory latency at the
-// loop's pace, near enough to stay inside strips of a few KiB.
-inline constexpr int64_t kSpanPrefetchBytes = 1024;
+// Within a strip, the sums prefetch this many bytes ahead, shared among the inputs they read (x;
+// x and dy): about what a memory latency at the bus's pace holds in flight, whatever the
+// number of streams it is spread over.
+inline constexpr int64_t kSpanPrefetchBytes = 4096;
 
 // --- Row-major ([M, C], channels-last) kernels
 // Inputs larger than this together (half of L3) come from memory: the gradient sums then read
