@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kernel_case.hpp"
+#include "kernels/cpu/scratch.hpp"
+#include "kernels/cpu/tuning.hpp"
 #include "kernels/kernels.hpp"
 
 namespace bnorm::kernels::wide_baseline {
@@ -21,6 +23,14 @@ namespace bnorm::test {
 namespace {
 
 using kernels::CpuIsa;
+
+// The fewest rows whose backward (x, dy, dx) tiles of two 64-byte vectors (3 lines a row,
+// unaligned) do not fit in the L1-tile budget, which one-vector tiles (2 lines a row) then do.
+int64_t one_vector_tile_rows() {
+  const int64_t budget =
+      kernels::l1_data_bytes(kernels::tuning::kL1Bytes) * kernels::tuning::kL1TileQuarters / 4;
+  return budget / (3 * 3 * 64) + 1;
+}
 
 std::vector<KernelCase> shape_grid() {
   std::vector<KernelCase> cases;
@@ -40,10 +50,12 @@ std::vector<KernelCase> shape_grid() {
   add(2, 3, 1, Layout::kChannelsLast);
   // One work item larger than L1 with few rows: the L1 tile path (row_major_l1_tiles.hpp). Tiles of
   // two vectors, one vector and a tail (95 columns, at 4, 8 and 16 lanes); two row blocks of the
-  // sums in the forward (90 rows; its backward takes the rows); no tail (128 columns). With 16
-  // lanes, the backward of 50 x 95 and 61 x 100 and the forward of 90 x 48 take one-vector tiles.
+  // sums in the forward (90 rows; its backward takes the rows); no tail (128 columns). Which of
+  // them take one-vector tiles at 16 lanes depends on this machine's L1; the backward of
+  // one_vector_tile_rows() x 95 always does.
   add(50, 95, 1, Layout::kNC);
   add(90, 48, 1, Layout::kNC);
+  add(one_vector_tile_rows(), 95, 1, Layout::kNC);
   add(2, 128, 20, Layout::kChannelsLast);
   // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
   // smaller shapes above take the column tiles): many work items with a tail vector, two items

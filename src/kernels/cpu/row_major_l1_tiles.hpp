@@ -13,6 +13,7 @@
 #include "kernels/cpu/channel_math.hpp"
 #include "kernels/cpu/column_sums.hpp"
 #include "kernels/cpu/row_scratch.hpp"
+#include "kernels/cpu/scratch.hpp"
 #include "kernels/cpu/tuning.hpp"
 #include "kernels/cpu/vector_ops.hpp"
 
@@ -28,9 +29,9 @@ constexpr int64_t tile_lines(int64_t nv) {
 
 // Vectors per column tile when the row-major kernels go tile by tile, else 0: one work item (no
 // threads), at least a vector of channels, `tensors` tensors (x, y; x, dy, dx) larger than L1
-// together, and a tile of every row of them within tuning::kL1TileBytes: two vectors where those
-// fit, else one where that takes fewer lines (64-byte vectors: 2 lines a row instead of 3). Where
-// the tensors fit in L1, the two passes read from L1 and the tiles would only add a short
+// together, and a tile of every row of them within tuning::kL1TileQuarters of L1: two vectors where
+// those fit, else one where that takes fewer lines (64-byte vectors: 2 lines a row instead of 3).
+// Where the tensors fit in L1, the two passes read from L1 and the tiles would only add a short
 // statistics loop per tile.
 template <typename T>
 int l1_tile_vectors(const Extents& e, int64_t tensors) {
@@ -39,8 +40,9 @@ int l1_tile_vectors(const Extents& e, int64_t tensors) {
       e.numel() * tensors * static_cast<int64_t>(sizeof(T)) <= tuning::kL1Bytes) {
     return 0;
   }
+  const int64_t budget = l1_data_bytes(tuning::kL1Bytes) * tuning::kL1TileQuarters / 4;
   const auto fits = [&](int64_t nv) {
-    return rows * tensors * tile_lines(nv) * tuning::kLineBytes <= tuning::kL1TileBytes;
+    return rows * tensors * tile_lines(nv) * tuning::kLineBytes <= budget;
   };
   return fits(2) ? 2 : tile_lines(1) < tile_lines(2) && fits(1) ? 1 : 0;
 }

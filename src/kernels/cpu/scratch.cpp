@@ -1,8 +1,9 @@
-// Per-thread scratch memory, the thread count and the streaming-store threshold, outside the
-// per-ISA builds.
+// Per-thread scratch memory, the thread count, the L1 size and the streaming-store threshold,
+// outside the per-ISA builds.
 #include "kernels/cpu/scratch.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -30,6 +31,11 @@ void* thread_scratch(size_t bytes) {
 }
 
 int max_threads() { return omp_get_max_threads(); }
+
+int64_t l1_data_bytes(int64_t fallback) {
+  static const int64_t reported = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // 0 or -1: not known
+  return reported > 0 ? reported : fallback;
+}
 
 int64_t parse_stream_min_bytes(const char* value) {
   if (value == nullptr || *value == '\0') return -1;

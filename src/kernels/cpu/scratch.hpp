@@ -15,6 +15,10 @@ void* thread_scratch(size_t bytes);
 // How many threads a parallel region would get here (omp_get_max_threads).
 int max_threads();
 
+// Bytes of this machine's L1 data cache per core as the C library reports it (from CPUID), or
+// `fallback` where it reports none. Read once.
+int64_t l1_data_bytes(int64_t fallback);
+
 // Outputs of more bytes than this are written with non-temporal stores: `fallback`, or
 // BNORM_STREAM_MIN_BYTES when set (read once; the tests set 0 to run every shape that way).
 // Throws bnorm::Error when the variable is set to anything but a whole number >= 0.

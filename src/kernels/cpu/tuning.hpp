@@ -3,7 +3,7 @@
 // blocking of the lane sums (kFlushPerLane, kFloatBlockRows) and the work items (kItemElems,
 // kFuseChannelElems), which are part of what makes the bits independent of the thread count.
 // The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
-// core, 32 MiB L3).
+// core, 32 MiB L3), except the L1-tile budget, which follows the machine's L1 (kL1TileQuarters).
 #pragma once
 
 #include <cstdint>
@@ -80,10 +80,11 @@ inline constexpr int64_t kPageBytes = 4096;
 // when their tensors fit in this (a quarter of L2); from L3 or memory two rows are two streams,
 // which the prefetchers serve worse than one.
 inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
-// L1 bytes a column tile of every row may take in the L1-tile kernels (row_major_l1_tiles.hpp):
-// three quarters of L1, leaving room for the per-channel arrays and the stack. Where a tile of two
-// vectors does not fit, a tile of one may (64-byte vectors: 2 lines a row instead of 3).
-inline constexpr int64_t kL1TileBytes = int64_t{24} << 10;
+// Quarters of the machine's L1 data cache (l1_data_bytes, kL1Bytes where unknown) a column tile of
+// every row may take in the L1-tile kernels (row_major_l1_tiles.hpp): three, leaving room for the
+// per-channel arrays and the stack. Where a tile of two vectors does not fit, a tile of one may
+// (64-byte vectors: 2 lines a row instead of 3).
+inline constexpr int64_t kL1TileQuarters = 3;
 
 // --- Dispatch between the ISA builds (kernels/implementations.cpp)
 // Row-major problems (N x C, channels-last) whose x is larger than this (as kStreamOutputBytes:
