@@ -75,10 +75,12 @@ def bn_case(shape, channels_last, train):
 
 def python_layer_case(shape):
     """bnorm.torch's training forward against the binding's forward_train on the same input.
-    The binding writes into the array of bnorm.torch's output cache that the module's output
-    takes (each call drops its output, so both are handed the same free array), so the
-    difference is the Python layer, not page faults or which pages the output has (a second
-    array of the cache can be a few percent faster or slower than another)."""
+    Outputs of 1 MiB and more: the binding writes into the array of bnorm.torch's output cache
+    that the module's output takes (each call drops its output, so both are handed the same free
+    array), so the difference is the Python layer, not page faults or which pages the output has
+    (a second array of the cache can be a few percent faster or slower than another). Smaller
+    ones come from numpy's allocator on both sides. The lookup in the cache (or the allocation)
+    is billed to both."""
     x = torch.randn(shape)
     m = bt.BatchNorm2d(shape[1])
     xn, w, b = x.numpy(), m.weight.detach().numpy(), m.bias.detach().numpy()

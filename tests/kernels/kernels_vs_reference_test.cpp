@@ -24,12 +24,25 @@ namespace {
 
 using kernels::CpuIsa;
 
-// The fewest rows whose backward (x, dy, dx) tiles of two 64-byte vectors (3 lines a row,
-// unaligned) do not fit in the L1-tile budget, which one-vector tiles (2 lines a row) then do.
+// The fewest rows whose backward tiles of two 64-byte vectors (x, dy, dx; 3 lines a row, unaligned)
+// do not fit in the L1-tile budget, which one-vector tiles (2 lines a row) then do.
+constexpr int64_t kBackwardTensors = 3, kTwoVectorTileLines = 3;
+constexpr int64_t kOneVectorTileColumns = 95;
+
 int64_t one_vector_tile_rows() {
+  using kernels::tuning::kLineBytes;
   const int64_t budget =
       kernels::l1_data_bytes(kernels::tuning::kL1Bytes) * kernels::tuning::kL1TileQuarters / 4;
-  return budget / (3 * 3 * 64) + 1;
+  return budget / (kBackwardTensors * kTwoVectorTileLines * kLineBytes) + 1;
+}
+
+// The shape above takes the L1 tiles at all only as one work item larger than L1 (l1_tile_vectors);
+// on a machine whose L1 moves it out of that range the grid would test the two-pass path instead.
+TEST(KernelsVsReferenceGrid, OneVectorTileShapeIsAnL1TileProblemHere) {
+  const int64_t numel = one_vector_tile_rows() * kOneVectorTileColumns;
+  EXPECT_LE(numel, kernels::tuning::kItemElems);
+  EXPECT_GT(numel * kBackwardTensors * static_cast<int64_t>(sizeof(float)),
+            kernels::tuning::kL1Bytes);
 }
 
 std::vector<KernelCase> shape_grid() {
@@ -55,7 +68,7 @@ std::vector<KernelCase> shape_grid() {
   // one_vector_tile_rows() x 95 always does.
   add(50, 95, 1, Layout::kNC);
   add(90, 48, 1, Layout::kNC);
-  add(one_vector_tile_rows(), 95, 1, Layout::kNC);
+  add(one_vector_tile_rows(), kOneVectorTileColumns, 1, Layout::kNC);
   add(2, 128, 20, Layout::kChannelsLast);
   // Larger than L1 (32 KiB), the statistics read rows in memory order (column_sums_in_row_order;
   // smaller shapes above take the column tiles): many work items with a tail vector, two items

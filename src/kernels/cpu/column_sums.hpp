@@ -183,17 +183,17 @@ template <typename T>
 void statistics_in_column_blocks(const T* x, int64_t cols, int64_t r0, int64_t r1, Columns<T> k,
                                  double* s1, double* s2) {
   constexpr int64_t kBlock = kMaxRegisterVectors * kLanes<T>;
-  const auto from = [&](int64_t c0) { return Columns<T>{k.center + c0, nullptr, nullptr}; };
+  const auto columns_from = [&](int64_t c0) { return Columns<T>{k.center + c0, nullptr, nullptr}; };
   for (int64_t rb = r0; rb < r1; rb += tuning::kFloatBlockRows) {
     const int64_t re = min64(r1, rb + tuning::kFloatBlockRows);
     int64_t c0 = 0;
     for (; cols - c0 > kBlock; c0 += kBlock) {
       row_sums_in_registers<T, false, false, kMaxRegisterVectors>(
-          x + c0, nullptr, cols, kBlock, rb, re, from(c0), s1 + c0, s2 + c0, false);
+          x + c0, nullptr, cols, kBlock, rb, re, columns_from(c0), s1 + c0, s2 + c0, false);
     }
     const int64_t width = cols - c0;  // 1 to kBlock columns, the row's last
     sums_in_registers<T, false, false>(ceil_div(width, kLanes<T>), x + c0, nullptr, cols, width, rb,
-                                       re, from(c0), s1 + c0, s2 + c0, false);
+                                       re, columns_from(c0), s1 + c0, s2 + c0, false);
   }
 }
 

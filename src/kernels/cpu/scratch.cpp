@@ -33,7 +33,11 @@ void* thread_scratch(size_t bytes) {
 int max_threads() { return omp_get_max_threads(); }
 
 int64_t l1_data_bytes(int64_t fallback) {
+#ifdef _SC_LEVEL1_DCACHE_SIZE                                       // a glibc extension
   static const int64_t reported = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // 0 or -1: not known
+#else
+  static const int64_t reported = 0;
+#endif
   return reported > 0 ? reported : fallback;
 }
 

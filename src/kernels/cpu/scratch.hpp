@@ -15,8 +15,8 @@ void* thread_scratch(size_t bytes);
 // How many threads a parallel region would get here (omp_get_max_threads).
 int max_threads();
 
-// Bytes of this machine's L1 data cache per core as the C library reports it (from CPUID), or
-// `fallback` where it reports none. Read once.
+// Bytes of this machine's L1 data cache per core as the C library reports it, or `fallback` where
+// it reports none (or has no such query). Read once, on the core the first call runs on.
 int64_t l1_data_bytes(int64_t fallback);
 
 // Outputs of more bytes than this are written with non-temporal stores: `fallback`, or
