@@ -10,6 +10,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -24,16 +25,21 @@ TINY = (2, 8, 4, 4)  # the Python layer's fixed cost per call, the kernel's time
 
 
 def timed(fn):
-    """(wall, process CPU) seconds of one call. On a shared machine the CPU time is the steadier
-    of the two: it leaves out the time other processes held the cores."""
+    """(wall, process CPU) seconds and minor page faults of one call. On a shared machine the CPU
+    time is the steadier of the two times: it leaves out the time other processes held the
+    cores. Page faults (memory fresh from the system) can be most of a call's time: how many
+    a call takes depends on the allocator's state, which the process's history sets."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start, time.process_time() - cpu
+    return (time.perf_counter() - start, time.process_time() - cpu,
+            resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 
 
-def interleaved(fns, reps, warmup=1, cpu=None):
+def interleaved(fns, reps, warmup=1, cpu=None, faults=None):
     """Median wall seconds of each function, functions alternating A B A B (order flipped each
-    rep) so that both see the same machine state; the median CPU seconds go into `cpu` (a list).
+    rep) so that both see the same machine state; the median CPU seconds go into `cpu` (a list),
+    the median page faults per call into `faults`.
     Each timed call follows an untimed call of the same function, as in a loop: a call that ends
     with dirty lines in the caches (plain stores) leaves their write-back to whatever runs next,
     and right after the other implementation that would bill one for the other's writes."""
@@ -47,8 +53,10 @@ def interleaved(fns, reps, warmup=1, cpu=None):
             fns[i]()
             times[i].append(timed(fns[i]))
     if cpu is not None:
-        cpu[:] = [statistics.median(c for _, c in t) for t in times]
-    return [statistics.median(w for w, _ in t) for t in times]
+        cpu[:] = [statistics.median(c for _, c, _ in t) for t in times]
+    if faults is not None:
+        faults[:] = [statistics.median(f for _, _, f in t) for t in times]
+    return [statistics.median(w for w, _, _ in t) for t in times]
 
 
 def bn_case(shape, channels_last, train):
@@ -133,7 +141,7 @@ def main():
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--shapes", default=",".join("x".join(map(str, s)) for s in SHAPES),
                    help="comma-separated NxCxHxW shapes of the bn2d rows")
-    p.add_argument("--resnet-reps", type=int, default=3)
+    p.add_argument("--resnet-reps", type=int, default=5)
     p.add_argument("--no-resnet", action="store_true")
     p.add_argument("--json", help="write the rows to this file")
     args = p.parse_args()
@@ -149,14 +157,16 @@ def main():
         for shape in shapes:
             for cl in (False, True):
                 for train in (True, False):
-                    cpu = []
-                    native, mine = interleaved(bn_case(shape, cl, train), args.reps, cpu=cpu)
+                    cpu, faults = [], []
+                    native, mine = interleaved(bn_case(shape, cl, train), args.reps, cpu=cpu,
+                                               faults=faults)
                     emit({"bench": "bn2d", "shape": "x".join(map(str, shape)),
                           "layout": "channels_last" if cl else "nchw", "threads": threads,
                           "mode": "train fwd+bwd" if train else "eval fwd",
                           "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
                           "speedup": native / mine, "native_cpu_ms": cpu[0] * 1e3,
                           "bnorm_cpu_ms": cpu[1] * 1e3, "speedup_cpu": cpu[0] / cpu[1],
+                          "native_faults": faults[0], "bnorm_faults": faults[1],
                           "load": os.getloadavg()[0]})
         # Runs of calls, as a training loop makes them. The tiny shape's difference is the
         # layer's cost per call (fixed_us) with next to no kernel time beside it.
@@ -171,15 +181,18 @@ def main():
                   "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
                   "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]})
         if not args.no_resnet:
-            cpu = []
-            native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu)
+            cpu, faults = [], []
+            native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu,
+                                                 faults=faults)
             emit({"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
                   "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
                   "no_bn_ms": identity * 1e3, "speedup": native / mine,
                   "bn_share_native": (native - identity) / native,
                   "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
                   "bnorm_cpu_ms": cpu[1] * 1e3, "no_bn_cpu_ms": cpu[2] * 1e3,
-                  "speedup_cpu": cpu[0] / cpu[1], "load": os.getloadavg()[0]})
+                  "speedup_cpu": cpu[0] / cpu[1], "native_faults": faults[0],
+                  "bnorm_faults": faults[1], "no_bn_faults": faults[2],
+                  "load": os.getloadavg()[0]})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
