@@ -31,9 +31,8 @@ constexpr int64_t kOneVectorTileColumns = 95;
 
 int64_t one_vector_tile_rows() {
   using kernels::tuning::kLineBytes;
-  const int64_t budget =
-      kernels::l1_data_bytes(kernels::tuning::kL1Bytes) * kernels::tuning::kL1TileQuarters / 4;
-  return budget / (kBackwardTensors * kTwoVectorTileLines * kLineBytes) + 1;
+  return kernels::l1_tile_budget_bytes() / (kBackwardTensors * kTwoVectorTileLines * kLineBytes) +
+         1;
 }
 
 // The shape above takes the L1 tiles at all only as one work item larger than L1 (l1_tile_vectors);

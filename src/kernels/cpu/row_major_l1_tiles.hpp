@@ -41,7 +41,7 @@ int l1_tile_vectors(const Extents& e, int64_t tensors) {
       e.numel() * tensors * static_cast<int64_t>(sizeof(T)) <= tuning::kL1Bytes) {
     return 0;
   }
-  const int64_t budget = l1_data_bytes(tuning::kL1Bytes) * tuning::kL1TileQuarters / 4;
+  const int64_t budget = l1_tile_budget_bytes();
   const auto fits = [&](int64_t nv) {
     return rows * tensors * tile_lines(nv) * tuning::kLineBytes <= budget;
   };

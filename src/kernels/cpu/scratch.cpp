@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bnorm/error.hpp"
+#include "kernels/cpu/tuning.hpp"
 
 namespace bnorm::kernels {
 
@@ -32,13 +33,13 @@ void* thread_scratch(size_t bytes) {
 
 int max_threads() { return omp_get_max_threads(); }
 
-int64_t l1_data_bytes(int64_t fallback) {
-#ifdef _SC_LEVEL1_DCACHE_SIZE                                       // a glibc extension
-  static const int64_t reported = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // 0 or -1: not known
+int64_t l1_tile_budget_bytes() {
+#ifdef _SC_LEVEL1_DCACHE_SIZE                                 // a glibc extension
+  static const int64_t l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // 0 or -1: not known
 #else
-  static const int64_t reported = 0;
+  static const int64_t l1 = 0;
 #endif
-  return reported > 0 ? reported : fallback;
+  return (l1 > 0 ? l1 : tuning::kL1Bytes) * tuning::kL1TileQuarters / 4;
 }
 
 int64_t parse_stream_min_bytes(const char* value) {

@@ -15,9 +15,10 @@ void* thread_scratch(size_t bytes);
 // How many threads a parallel region would get here (omp_get_max_threads).
 int max_threads();
 
-// Bytes of this machine's L1 data cache per core as the C library reports it, or `fallback` where
-// it reports none (or has no such query). Read once, on the core the first call runs on.
-int64_t l1_data_bytes(int64_t fallback);
+// Bytes a column tile of every row may take in the row-major L1-tile kernels:
+// tuning::kL1TileQuarters of this machine's L1 data cache per core as the C library reports it
+// (tuning::kL1Bytes where it reports none). Read once, on the core the first call runs on.
+int64_t l1_tile_budget_bytes();
 
 // Outputs of more bytes than this are written with non-temporal stores: `fallback`, or
 // BNORM_STREAM_MIN_BYTES when set (read once; the tests set 0 to run every shape that way).

@@ -80,10 +80,10 @@ inline constexpr int64_t kPageBytes = 4096;
 // when their tensors fit in this (a quarter of L2); from L3 or memory two rows are two streams,
 // which the prefetchers serve worse than one.
 inline constexpr int64_t kPairRowsMaxBytes = int64_t{256} << 10;
-// Quarters of the machine's L1 data cache (l1_data_bytes, kL1Bytes where unknown) a column tile of
-// every row may take in the L1-tile kernels (row_major_l1_tiles.hpp): three, leaving room for the
-// per-channel arrays and the stack. Where a tile of two vectors does not fit, a tile of one may
-// (64-byte vectors: 2 lines a row instead of 3).
+// Quarters of the machine's L1 data cache (l1_tile_budget_bytes; kL1Bytes where unknown) a column
+// tile of every row may take in the L1-tile kernels (row_major_l1_tiles.hpp): three, leaving room
+// for the per-channel arrays and the stack. Where a tile of two vectors does not fit, a tile of one
+// may (64-byte vectors: 2 lines a row instead of 3).
 inline constexpr int64_t kL1TileQuarters = 3;
 
 // --- Dispatch between the ISA builds (kernels/implementations.cpp)
