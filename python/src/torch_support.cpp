@@ -19,16 +19,37 @@ struct ForwardArgs {
   double factor, eps;
   py::handle layout;
   bool need_stats;
+  py::handle counter;
 };
+
+// The module's num_batches_tracked as a numpy view (an int64 array of one element), or None.
+// Checked before the kernels run, so that a bad argument changes nothing.
+int64_t* counter_of(const py::handle& counter, std::string_view op) {
+  if (counter.is_none()) return nullptr;
+  if (!py::isinstance<py::array>(counter)) {
+    fail_type(op, "expected num_batches_tracked to be a numpy array or None");
+  }
+  auto a = py::reinterpret_borrow<py::array>(counter);
+  if (!a.dtype().equal(py::dtype::of<int64_t>()) || a.size() != 1 || !a.writeable()) {
+    fail_type(op, "expected num_batches_tracked to be a writable int64 array of one element, got " +
+                      std::string(py::str(a.dtype())) + ", " + std::to_string(a.size()) +
+                      " element(s), " + (a.writeable() ? "writable" : "read-only"));
+  }
+  return static_cast<int64_t*>(a.mutable_data());
+}
 
 // Training (batch moments, running statistics updated in place by `factor` when given) or
 // inference (running statistics) forward into y. Returns (mean, invstd) [C] float64, the
 // statistics y was normalized with, when need_stats (the backward's inputs), else None.
+// `counter` (the module's num_batches_tracked, or None) goes up by one once the kernels have run:
+// here rather than by torch's add_, whose dispatch costs more than the rest of the layer's call
+// when the kernel has just flushed the caches (docs/python.md, Speed).
 template <typename T>
 py::object torch_forward_impl(const ForwardArgs& a) {
   const std::string_view op =
       a.use_batch_stats ? "batch_norm_forward_train" : "batch_norm_forward_infer";
   const Layout layout = parse_layout(a.layout, op);
+  int64_t* const counter = counter_of(a.counter, op);
   auto x = input_array<T>(a.x, op, "x");
   const TensorDesc desc = desc_of(x, layout);
   const py::ssize_t c = desc.dims.size() >= 2 ? static_cast<py::ssize_t>(desc.dims[1]) : 0;
@@ -58,6 +79,7 @@ py::object torch_forward_impl(const ForwardArgs& a) {
                                 mutable_span(running_var));
       }
     }
+    if (counter != nullptr) ++*counter;
     if (!a.need_stats) return py::none();
     mean_out = py::array_t<double>(c);
     double* mean = mean_out.mutable_data();
@@ -73,6 +95,7 @@ py::object torch_forward_impl(const ForwardArgs& a) {
       batch_norm_forward_infer<T>(const_span(x), desc, mean, var, gamma, beta, a.eps,
                                   mutable_span(y));
     }
+    if (counter != nullptr) ++*counter;
     if (!a.need_stats) return py::none();
     // The running statistics are constants of the backward: its mean and invstd in float64.
     mean_out = py::array_t<double>(c);
@@ -140,16 +163,18 @@ void bind_torch_support(py::module_& m) {
       "_torch_forward",
       [](const py::handle& x, const py::handle& y, const py::handle& weight, const py::handle& bias,
          const py::handle& running_mean, const py::handle& running_var, bool use_batch_stats,
-         double factor, double eps, const py::handle& layout, bool need_stats) {
+         double factor, double eps, const py::handle& layout, bool need_stats,
+         const py::handle& counter) {
         const ForwardArgs a{
-            x,      y,   weight, bias,      running_mean, running_var, use_batch_stats,
-            factor, eps, layout, need_stats};
+            x,      y,   weight, bias,       running_mean, running_var, use_batch_stats,
+            factor, eps, layout, need_stats, counter};
         return dtype_of(x, "batch_norm_forward", "x") == DType::kFloat32
                    ? torch_forward_impl<float>(a)
                    : torch_forward_impl<double>(a);
       },
       "bnorm.torch's forward (private): (x, y, weight, bias, running_mean, running_var, "
-      "use_batch_stats, factor, eps, layout, need_stats) -> (mean, invstd) or None.");
+      "use_batch_stats, factor, eps, layout, need_stats, counter) -> (mean, invstd) or None; "
+      "counter (an int64 array of one element, or None) goes up by one.");
   m.def(
       "_torch_backward",
       [](const py::handle& x, const py::handle& dy, const py::handle& mean,

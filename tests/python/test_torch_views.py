@@ -159,3 +159,58 @@ def test_eval_with_grad_reaches_the_parameters():
     with torch.no_grad():
         assert not mine(x).requires_grad
     assert not mine(X).requires_grad  # nothing requires grad: no graph
+
+
+def counting_steps(m, x):
+    """The calls that count batches in training: with autograd, without, through the fallback
+    (strides bnorm does not run), a replaced counter, and eval calls that must not count."""
+    m.train()
+    m(x).sum().backward()
+    with torch.no_grad():
+        m(x)
+        m(x[:, :, :, ::2])  # neither contiguous nor channels_last: torch's own batch_norm
+    m.num_batches_tracked = torch.tensor(10)  # a new buffer: a new view
+    m(x)
+    m.eval()
+    m(x)
+    m.train()
+    m.load_state_dict({**m.state_dict(), "num_batches_tracked": torch.tensor(20)})  # in place
+    with torch.no_grad():
+        m(x)
+    return m.num_batches_tracked.item()
+
+
+def test_num_batches_tracked_counts_as_torch_does():
+    x = torch.randn(4, 3, 5, 6)
+    mine, ref = pair()
+    with pytest.warns(RuntimeWarning, match="not run by bnorm"):
+        assert counting_steps(mine, x) == counting_steps(ref, x) == 21
+    counts = []
+    for cls in (bt.BatchNorm2d, torch.nn.BatchNorm2d):  # traced modules count as torch.nn does
+        traced = torch.jit.trace(cls(3).train(), x)
+        before = traced.num_batches_tracked.item()
+        traced(x)
+        traced(x)
+        counts.append((before, traced.num_batches_tracked.item()))
+    assert counts[0] == counts[1] and counts[0][1] == counts[0][0] + 2
+
+
+def test_deleted_buffer_is_torchs_attribute_error():
+    mine, ref = pair()
+    for m in (mine, ref):
+        del m.running_var
+        with pytest.raises(AttributeError, match="running_var"):
+            m(X)
+
+
+@pytest.mark.parametrize("counter", [torch.zeros(1, dtype=torch.int32).numpy(),
+                                     torch.zeros(2, dtype=torch.int64).numpy(), 3])
+def test_a_bad_counter_changes_nothing(counter):
+    import bnorm._bnorm as _C
+    x = X.numpy()
+    y = torch.full_like(X, 7.0).numpy()
+    mean, var = torch.zeros(3).numpy(), torch.ones(3).numpy()
+    with pytest.raises(TypeError, match="num_batches_tracked"):
+        _C._torch_forward(x, y, None, None, mean, var, True, 0.1, 1e-5, "channels_first", False,
+                          counter)
+    assert (y == 7.0).all() and (mean == 0.0).all() and (var == 1.0).all()

@@ -68,9 +68,10 @@ def _vector(t):
     return None if t is None else t.detach().numpy()
 
 
-def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats):
+def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats, counter=None):
     """y = BN(x) into a new tensor of x's shape and strides; (y, (mean, invstd) or None).
-    views: numpy views of weight, bias, running_mean, running_var (or None each).
+    views: numpy views of weight, bias, running_mean, running_var (or None each); counter: a
+    numpy view of num_batches_tracked, which the call increments, or None.
     y's memory comes from numpy through buffers.py's cache of outputs: numpy advises transparent
     huge pages for large arrays where torch 1.13 does not, and the cache saves the page faults
     of fresh memory (docs/python.md, Speed)."""
@@ -79,7 +80,7 @@ def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats):
     y = torch.from_numpy(ya)
     stats = _C._torch_forward(_in_memory_order(xa, layout), _in_memory_order(ya, layout),
                               views[0], views[1], views[2], views[3], use_batch_stats, factor,
-                              eps, layout, need_stats)
+                              eps, layout, need_stats, counter)
     return y, stats
 
 
@@ -87,14 +88,15 @@ class BatchNormFunction(torch.autograd.Function):
     """y = BN(x) with bnorm's kernels. With use_batch_stats, normalizes with the batch moments
     and, when running_mean/running_var are given, updates them in place by `factor`; otherwise
     normalizes with the running statistics (which are then constants in the backward).
-    `views`: numpy views of (weight, bias, running_mean, running_var), when the caller has them."""
+    `views`: numpy views of (weight, bias, running_mean, running_var), when the caller has them;
+    `counter`: a numpy view of num_batches_tracked to increment, or None."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps,
-                layout, views=None):
+                layout, views=None, counter=None):
         if views is None:
             views = [_vector(t) for t in (weight, bias, running_mean, running_var)]
-        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True)
+        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True, counter)
         ctx.save_for_backward(x, weight)
         ctx.bnorm = (views[0], stats, layout, use_batch_stats)
         return y
@@ -117,11 +119,11 @@ class BatchNormFunction(torch.autograd.Function):
                                     use_batch_stats, layout, dxa, need_dw, need_db)
         return (dx, None if dw is None else torch.from_numpy(dw),
                 None if db is None else torch.from_numpy(db), None, None, None, None, None, None,
-                None)
+                None, None)
 
     @staticmethod
     def symbolic(g, x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps,
-                 layout, views=None):
+                 layout, views=None, counter=None):
         # ONNX BatchNormalization, as torch exports its own batch_norm (which takes None for
         # absent weight, bias or running statistics).
         from torch.onnx import symbolic_opset9
@@ -138,10 +140,11 @@ class ChannelViews:
     steps) reach the memory the view shows. A view holds its storage alive, so a new storage
     never reuses the old address. Copies and pickles of a module start empty."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "counter_entry")
 
     def __init__(self):
         self.entries = [None, None, None, None]  # (tensor, data_ptr, shape, dtype, view)
+        self.counter_entry = None  # (tensor, data_ptr, view)
 
     def __reduce__(self):
         return (ChannelViews, ())
@@ -153,21 +156,34 @@ class ChannelViews:
         """The views of tensors (None for None), or None when one cannot run with x."""
         out = []
         entries = self.entries
+        dtype = x.dtype
         for i, t in enumerate(tensors):
             if t is None:
                 out.append(None)
                 continue
             e = entries[i]
             if (e is not None and e[0] is t and e[1] == t.data_ptr() and e[2] == t.shape and
-                    e[3] is x.dtype and t.is_contiguous()):
+                    e[3] is dtype and t.is_contiguous()):
                 out.append(e[4])
                 continue
             if not _channel_tensor_ok(x, t):
                 return None
             view = _numpy(t)
-            entries[i] = (t, t.data_ptr(), t.shape, x.dtype, view)
+            entries[i] = (t, t.data_ptr(), t.shape, dtype, view)
             out.append(view)
         return out
+
+    def counter(self, t):
+        """A numpy view of num_batches_tracked t (for the kernels' call to increment), or None
+        when t is not one CPU int64 element (torch's add_ then increments it)."""
+        e = self.counter_entry
+        if e is not None and e[0] is t and e[1] == t.data_ptr():
+            return e[2]
+        if not (t.is_cpu and t.dtype is torch.int64 and t.numel() == 1):
+            return None
+        view = t.numpy()
+        self.counter_entry = (t, t.data_ptr(), view)
+        return view
 
 
 def _channel_tensor_ok(x, t):
@@ -203,6 +219,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """torch.nn.functional.batch_norm with bnorm's kernels where bnorm runs the problem.
     views: a ChannelViews that keeps the per-channel tensors' numpy views between calls (what
     bnorm.torch's modules pass), or None."""
+    return module_batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                             eps, views, None)
+
+
+def module_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                      views, counter):
+    """batch_norm() that also increments counter (a module's num_batches_tracked, or None) by
+    one, as torch.nn's modules do before they call it: in the kernels' call when bnorm runs the
+    problem (views, a ChannelViews, then keeps counter's numpy view too)."""
     tensors = (weight, bias, running_mean, running_var)
     layout = _supported_layout(input)
     arrays = None
@@ -213,6 +238,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         else:
             arrays = views.get(input, tensors)
     if arrays is None:
+        if counter is not None:
+            counter.add_(1)
         reason = (_unsupported(input, (running_mean, running_var, weight, bias)) or
                   "per-channel tensors of another dtype, device or layout than the input")
         if reason not in _warned:
@@ -225,14 +252,24 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if running_mean is None and torch.onnx.is_in_onnx_export():
         # Exported as torch's own batch_norm, which writes the batch statistics' ONNX ops: the
         # same function, and nothing runs bnorm's kernels in an exported graph.
+        if counter is not None:
+            counter.add_(1)
         return torch.nn.functional.batch_norm(input, None, None, weight, bias, training,
                                               momentum, eps)
+    if counter is not None:
+        # A traced graph records torch's add_, not what the kernels' call does.
+        view = None if views is None else views.counter(counter)
+        if view is None or torch._C._get_tracing_state() is not None:
+            counter.add_(1)
+            view = None
+        counter = view
     if (torch.is_grad_enabled() and (input.requires_grad or
                                      (weight is not None and weight.requires_grad) or
                                      (bias is not None and bias.requires_grad))
             or torch._C._get_tracing_state() is not None):
         return BatchNormFunction.apply(input, weight, bias, running_mean, running_var,
                                        bool(training), float(momentum), float(eps), layout,
-                                       arrays)
+                                       arrays, counter)
     # Nothing to differentiate (and no graph being traced): the kernels without autograd.
-    return _forward(input, arrays, bool(training), float(momentum), float(eps), layout, False)[0]
+    return _forward(input, arrays, bool(training), float(momentum), float(eps), layout, False,
+                    counter)[0]

@@ -4,7 +4,7 @@ which turns torch.nn's BatchNorm modules of a model into them in place."""
 
 import torch
 
-from bnorm.torch.function import ChannelViews, batch_norm
+from bnorm.torch.function import ChannelViews, module_batch_norm
 
 
 class _BnormForward:
@@ -12,21 +12,33 @@ class _BnormForward:
 
     def forward(self, input):
         self._check_input_dim(input)
+        # The registered tensors from the module's own dicts: a lookup through
+        # nn.Module.__getattr__ per name costs more than the rest of the call once the kernel
+        # has flushed the caches (docs/python.md, Speed).
+        params, buffers = self._parameters, self._buffers
+        try:
+            weight, bias = params["weight"], params["bias"]
+            running_mean, running_var = buffers["running_mean"], buffers["running_var"]
+            counter = buffers["num_batches_tracked"]
+        except KeyError as e:  # deleted: torch.nn's own error for the missing attribute
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute "
+                                 f"'{e.args[0]}'") from None
         # As torch: momentum None is the cumulative average, 1 / num_batches_tracked.
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
-        use_batch_stats = self.training or (self.running_mean is None and
-                                            self.running_var is None)
+        if not (self.training and self.track_running_stats):
+            counter = None  # not counted
+        elif counter is not None and self.momentum is None:
+            counter.add_(1)
+            factor = 1.0 / float(counter)
+            counter = None  # counted
+        use_batch_stats = self.training or (running_mean is None and running_var is None)
         keep_stats = not self.training or self.track_running_stats
         views = self.__dict__.get("_bnorm_views")
         if views is None:  # a new module, or one convert() or unpickling made
             views = self._bnorm_views = ChannelViews()
-        return batch_norm(input, self.running_mean if keep_stats else None,
-                          self.running_var if keep_stats else None, self.weight, self.bias,
-                          use_batch_stats, factor, self.eps, views)
+        return module_batch_norm(input, running_mean if keep_stats else None,
+                                 running_var if keep_stats else None, weight, bias,
+                                 use_batch_stats, factor, self.eps, views, counter)
 
 
 class BatchNorm1d(_BnormForward, torch.nn.BatchNorm1d):
