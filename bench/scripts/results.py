@@ -297,10 +297,13 @@ def torch_section(rows, source):
             faults = ("; page faults per step: %d native, %d bnorm, %d without BN" % (
                 r["native_faults"], r["bnorm_faults"], r["no_bn_faults"])
                 if "native_faults" in r else "")
-            out.append("| resnet18 step %s | nchw | train step | %d | %.1f | %.1f | %.2fx "
+            allocator = {"default": " (glibc's default malloc)",
+                         "steady": " (malloc without mmap or trim)"}.get(r.get("allocator"), "")
+            out.append("| resnet18 step %s%s | nchw | train step | %d | %.1f | %.1f | %.2fx "
                        "(BN's share: %.0f%% native, %.0f%% bnorm%s) |" % (
-                           r["input"], r["threads"], r["native_ms"], r["bnorm_ms"], r["speedup"],
-                           100 * r["bn_share_native"], 100 * r["bn_share_bnorm"], faults))
+                           r["input"], allocator, r["threads"], r["native_ms"], r["bnorm_ms"],
+                           r["speedup"], 100 * r["bn_share_native"], 100 * r["bn_share_bnorm"],
+                           faults))
     layer = [r for r in rows if r.get("bench") == "python_layer"]
     for r in layer:
         out.append("")

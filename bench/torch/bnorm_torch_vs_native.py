@@ -12,6 +12,8 @@ import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -135,14 +137,47 @@ def resnet_case():
     return fns
 
 
+# glibc settings under which the step's memory comes from the heap and stays there: no block of
+# its own per large allocation (each mapped afresh and faulted in page by page), no trimming of
+# the heap's top back to the system. Without them the faults of the step's allocations come and
+# go with the allocator's state (docs/python.md, Speed) and swing the step by more than BN takes.
+STEADY_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
+
+
+def resnet_row(threads, reps, allocator):
+    cpu, faults = [], []
+    native, mine, identity = interleaved(resnet_case(), reps, cpu=cpu, faults=faults)
+    return {"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
+            "allocator": allocator, "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
+            "no_bn_ms": identity * 1e3, "speedup": native / mine,
+            "bn_share_native": (native - identity) / native,
+            "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
+            "bnorm_cpu_ms": cpu[1] * 1e3, "no_bn_cpu_ms": cpu[2] * 1e3,
+            "speedup_cpu": cpu[0] / cpu[1], "native_faults": faults[0],
+            "bnorm_faults": faults[1], "no_bn_faults": faults[2], "load": os.getloadavg()[0]}
+
+
+def steady_resnet_row(threads, reps):
+    """resnet_row in a new process of this script under STEADY_MALLOC (glibc reads it at start)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--resnet-only", "--threads", str(threads), "--resnet-reps",
+         str(reps)], env={**os.environ, **STEADY_MALLOC}, check=True, capture_output=True,
+        text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=11, help="timed calls per implementation")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--shapes", default=",".join("x".join(map(str, s)) for s in SHAPES),
                    help="comma-separated NxCxHxW shapes of the bn2d rows")
-    p.add_argument("--resnet-reps", type=int, default=5)
+    p.add_argument("--resnet-reps", type=int, default=5,
+                   help="timed steps per model (twice as many under the steady allocator)")
     p.add_argument("--no-resnet", action="store_true")
+    p.add_argument("--resnet-only", action="store_true",
+                   help="only the resnet18 row under this process's allocator (what the steady "
+                        "row runs)")
     p.add_argument("--json", help="write the rows to this file")
     args = p.parse_args()
     shapes = [tuple(int(d) for d in s.split("x")) for s in args.shapes.split(",")]
@@ -152,6 +187,12 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
 
+    if args.resnet_only:
+        for threads in [int(t) for t in args.threads.split(",")]:
+            torch.set_num_threads(threads)
+            allocator = "steady" if os.environ.get("MALLOC_MMAP_MAX_") == "0" else "default"
+            emit(resnet_row(threads, args.resnet_reps, allocator))
+        return
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)  # bnorm's OpenMP kernels follow it (same libgomp)
         for shape in shapes:
@@ -181,18 +222,8 @@ def main():
                   "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
                   "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]})
         if not args.no_resnet:
-            cpu, faults = [], []
-            native, mine, identity = interleaved(resnet_case(), args.resnet_reps, cpu=cpu,
-                                                 faults=faults)
-            emit({"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
-                  "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
-                  "no_bn_ms": identity * 1e3, "speedup": native / mine,
-                  "bn_share_native": (native - identity) / native,
-                  "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
-                  "bnorm_cpu_ms": cpu[1] * 1e3, "no_bn_cpu_ms": cpu[2] * 1e3,
-                  "speedup_cpu": cpu[0] / cpu[1], "native_faults": faults[0],
-                  "bnorm_faults": faults[1], "no_bn_faults": faults[2],
-                  "load": os.getloadavg()[0]})
+            emit(resnet_row(threads, args.resnet_reps, "default"))
+            emit(steady_resnet_row(threads, 2 * args.resnet_reps))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
