@@ -285,23 +285,25 @@ def steps_section(rows, sources):
 
 def torch_section(rows, source):
     """bnorm.torch against torch.nn's BatchNorm2d, and a resnet18 step (make bench-torch)."""
-    out = ["## bnorm.torch against torch.nn (`make bench-torch`)", "", "From `%s`." % source, "",
-           "| case | layout | mode | threads | torch.nn ms | bnorm.torch ms | speed-up |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["## bnorm.torch against torch.nn (`make bench-torch`)", "", "From `%s`. malloc: "
+           "glibc's default (what a user gets), or steady (no mmap, no trim: nothing faults "
+           "after the first call, so the difference is the BatchNorm layers' own time; "
+           "docs/python.md)." % source, "",
+           "| case | layout | mode | threads | malloc | torch.nn ms | bnorm.torch ms | speed-up |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        malloc = r.get("allocator", "default")
         if r.get("bench") == "bn2d":
-            out.append("| %s | %s | %s | %d | %.2f | %.2f | %.2fx |" % (
-                r["shape"], r["layout"], r["mode"], r["threads"], r["native_ms"], r["bnorm_ms"],
-                r["speedup"]))
+            out.append("| %s | %s | %s | %d | %s | %.2f | %.2f | %.2fx |" % (
+                r["shape"], r["layout"], r["mode"], r["threads"], malloc, r["native_ms"],
+                r["bnorm_ms"], r["speedup"]))
         elif r.get("bench") == "resnet18_step":
             faults = ("; page faults per step: %d native, %d bnorm, %d without BN" % (
                 r["native_faults"], r["bnorm_faults"], r["no_bn_faults"])
                 if "native_faults" in r else "")
-            allocator = {"default": " (glibc's default malloc)",
-                         "steady": " (malloc without mmap or trim)"}.get(r.get("allocator"), "")
-            out.append("| resnet18 step %s%s | nchw | train step | %d | %.1f | %.1f | %.2fx "
+            out.append("| resnet18 step %s | nchw | train step | %d | %s | %.1f | %.1f | %.2fx "
                        "(BN's share: %.0f%% native, %.0f%% bnorm%s) |" % (
-                           r["input"], allocator, r["threads"], r["native_ms"], r["bnorm_ms"],
+                           r["input"], r["threads"], malloc, r["native_ms"], r["bnorm_ms"],
                            r["speedup"], 100 * r["bn_share_native"], 100 * r["bn_share_bnorm"],
                            faults))
     layer = [r for r in rows if r.get("bench") == "python_layer"]

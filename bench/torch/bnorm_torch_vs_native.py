@@ -144,11 +144,15 @@ def resnet_case():
 STEADY_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 
 
-def resnet_row(threads, reps, allocator):
+def allocator_name():
+    return "steady" if os.environ.get("MALLOC_MMAP_MAX_") == "0" else "default"
+
+
+def resnet_row(threads, reps):
     cpu, faults = [], []
     native, mine, identity = interleaved(resnet_case(), reps, cpu=cpu, faults=faults)
     return {"bench": "resnet18_step", "input": "16x3x112x112", "threads": threads,
-            "allocator": allocator, "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
+            "allocator": allocator_name(), "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
             "no_bn_ms": identity * 1e3, "speedup": native / mine,
             "bn_share_native": (native - identity) / native,
             "bn_share_bnorm": (mine - identity) / mine, "native_cpu_ms": cpu[0] * 1e3,
@@ -157,13 +161,36 @@ def resnet_row(threads, reps, allocator):
             "bnorm_faults": faults[1], "no_bn_faults": faults[2], "load": os.getloadavg()[0]}
 
 
-def steady_resnet_row(threads, reps):
-    """resnet_row in a new process of this script under STEADY_MALLOC (glibc reads it at start)."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--resnet-only", "--threads", str(threads), "--resnet-reps",
-         str(reps)], env={**os.environ, **STEADY_MALLOC}, check=True, capture_output=True,
-        text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def bn2d_row(shape, channels_last, train, threads, reps):
+    cpu, faults = [], []
+    native, mine = interleaved(bn_case(shape, channels_last, train), reps, cpu=cpu,
+                               faults=faults)
+    return {"bench": "bn2d", "shape": "x".join(map(str, shape)),
+            "layout": "channels_last" if channels_last else "nchw", "threads": threads,
+            "allocator": allocator_name(), "mode": "train fwd+bwd" if train else "eval fwd",
+            "native_ms": native * 1e3, "bnorm_ms": mine * 1e3, "speedup": native / mine,
+            "native_cpu_ms": cpu[0] * 1e3, "bnorm_cpu_ms": cpu[1] * 1e3,
+            "speedup_cpu": cpu[0] / cpu[1], "native_faults": faults[0],
+            "bnorm_faults": faults[1], "load": os.getloadavg()[0]}
+
+
+def python_layer_row(shape, calls, threads, reps):
+    cpu = []
+    binding, module = interleaved(repeated(python_layer_case(shape), calls), reps, cpu=cpu)
+    return {"bench": "python_layer", "shape": "x".join(map(str, shape)), "threads": threads,
+            "binding_ms": binding / calls * 1e3, "module_ms": module / calls * 1e3,
+            "overhead": module / binding - 1, "fixed_us": (module - binding) / calls * 1e6,
+            "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
+            "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]}
+
+
+def steady_rows(argv):
+    """The bn2d and resnet18 rows again, from a new process of this script under STEADY_MALLOC
+    (glibc reads it at start); its rows, as it printed them."""
+    out = subprocess.run([sys.executable, __file__, "--steady-part", *argv],
+                         env={**os.environ, **STEADY_MALLOC}, check=True, capture_output=True,
+                         text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def main():
@@ -175,9 +202,11 @@ def main():
     p.add_argument("--resnet-reps", type=int, default=5,
                    help="timed steps per model (twice as many under the steady allocator)")
     p.add_argument("--no-resnet", action="store_true")
-    p.add_argument("--resnet-only", action="store_true",
-                   help="only the resnet18 row under this process's allocator (what the steady "
-                        "row runs)")
+    p.add_argument("--no-steady", action="store_true",
+                   help="leave out the rows under the steady allocator")
+    p.add_argument("--steady-part", action="store_true",
+                   help="(internal) only the bn2d and resnet18 rows, under this process's "
+                        "allocator: what the steady rows run")
     p.add_argument("--json", help="write the rows to this file")
     args = p.parse_args()
     shapes = [tuple(int(d) for d in s.split("x")) for s in args.shapes.split(",")]
@@ -187,43 +216,25 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    if args.resnet_only:
-        for threads in [int(t) for t in args.threads.split(",")]:
-            torch.set_num_threads(threads)
-            allocator = "steady" if os.environ.get("MALLOC_MMAP_MAX_") == "0" else "default"
-            emit(resnet_row(threads, args.resnet_reps, allocator))
-        return
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)  # bnorm's OpenMP kernels follow it (same libgomp)
         for shape in shapes:
             for cl in (False, True):
                 for train in (True, False):
-                    cpu, faults = [], []
-                    native, mine = interleaved(bn_case(shape, cl, train), args.reps, cpu=cpu,
-                                               faults=faults)
-                    emit({"bench": "bn2d", "shape": "x".join(map(str, shape)),
-                          "layout": "channels_last" if cl else "nchw", "threads": threads,
-                          "mode": "train fwd+bwd" if train else "eval fwd",
-                          "native_ms": native * 1e3, "bnorm_ms": mine * 1e3,
-                          "speedup": native / mine, "native_cpu_ms": cpu[0] * 1e3,
-                          "bnorm_cpu_ms": cpu[1] * 1e3, "speedup_cpu": cpu[0] / cpu[1],
-                          "native_faults": faults[0], "bnorm_faults": faults[1],
-                          "load": os.getloadavg()[0]})
-        # Runs of calls, as a training loop makes them. The tiny shape's difference is the
-        # layer's cost per call (fixed_us) with next to no kernel time beside it.
-        for shape, calls in ((TINY, 1000), (SHAPES[0], 20)):
-            cpu = []
-            binding, module = interleaved(repeated(python_layer_case(shape), calls), args.reps,
-                                          cpu=cpu)
-            emit({"bench": "python_layer", "shape": "x".join(map(str, shape)),
-                  "threads": threads, "binding_ms": binding / calls * 1e3,
-                  "module_ms": module / calls * 1e3, "overhead": module / binding - 1,
-                  "fixed_us": (module - binding) / calls * 1e6,
-                  "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
-                  "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]})
+                    emit(bn2d_row(shape, cl, train, threads, args.reps))
+        if not args.steady_part:
+            # Runs of calls, as a training loop makes them. The tiny shape's difference is the
+            # layer's cost per call (fixed_us) with next to no kernel time beside it.
+            for shape, calls in ((TINY, 1000), (SHAPES[0], 20)):
+                emit(python_layer_row(shape, calls, threads, args.reps))
         if not args.no_resnet:
-            emit(resnet_row(threads, args.resnet_reps, "default"))
-            emit(steady_resnet_row(threads, 2 * args.resnet_reps))
+            emit(resnet_row(threads, args.resnet_reps))
+    if not args.steady_part and not args.no_steady:
+        argv = ["--reps", str(args.reps), "--threads", args.threads, "--shapes", args.shapes,
+                "--resnet-reps", str(2 * args.resnet_reps)] + (["--no-resnet"] if args.no_resnet
+                                                               else [])
+        for row in steady_rows(argv):
+            emit(row)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -98,14 +98,13 @@ def main():
         "Wall time of the run: 6.0 min",
         "| avx2 | no | yes | gain +0.25 pp | `%s` |" % e1_avx2,
         "| mlp | yes | 2 | 1500.0 | 600.0 | 2.50x |",
-        "| 2x3x4x5 | nchw | eval fwd | 1 | 3.00 | 1.50 | 2.00x |",
+        "| 2x3x4x5 | nchw | eval fwd | 1 | default | 3.00 | 1.50 | 2.00x |",
         "2x3x4x5, 1 thread(s): +4.2%.",
         "2x8x4x4, 2 thread(s): +200.0% (8.2 us per call).",
-        "| resnet18 step 16x3x112x112 | nchw | train step | 1 | 500.0 | 340.0 | 1.47x (BN's "
+        "| resnet18 step 16x3x112x112 | nchw | train step | 1 | default | 500.0 | 340.0 | 1.47x (BN's "
         "share: 36% native, 5% bnorm; page faults per step: 10944 native, 0 bnorm, 3 without "
         "BN) |",
-        "| resnet18 step 16x3x112x112 (malloc without mmap or trim) | nchw | train step | 2 | "
-        "330.0 | 300.0 | 1.10x (BN's share: 12% native, 3% bnorm; page faults per step: 0 "
+        "| resnet18 step 16x3x112x112 | nchw | train step | 2 | steady | 330.0 | 300.0 | 1.10x (BN's share: 12% native, 3% bnorm; page faults per step: 0 "
         "native, 0 bnorm, 0 without BN) |") if s not in page]
     for absent in ("| 9.00 |", "| conv_4x3x5x5 | nchw | fwd_train | 2 | cold |"):
         if absent in page:  # a hot bf16 row anywhere, or a bf16 row in the float32 table
