@@ -214,3 +214,19 @@ def test_a_bad_counter_changes_nothing(counter):
         _C._torch_forward(x, y, None, None, mean, var, True, 0.1, 1e-5, "channels_first", False,
                           counter)
     assert (y == 7.0).all() and (mean == 0.0).all() and (var == 1.0).all()
+
+
+def test_backward_reads_x_as_torch_does_after_its_data_is_replaced():
+    # The backward reuses the forward's view of x unless x's memory has changed under it.
+    mine, ref = pair()
+    mine.train()
+    ref.train()
+    grads = []
+    for m in (mine, ref):
+        torch.manual_seed(1)
+        x = torch.randn(4, 3, 5, 6, requires_grad=True)
+        y = m(x)
+        x.data = torch.randn(4, 3, 5, 6)  # not an in-place write: autograd does not object
+        y.backward(torch.ones_like(y))
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-5, atol=1e-5)

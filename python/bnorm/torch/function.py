@@ -40,13 +40,16 @@ def _numpy(t):
     return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
+_CHANNELS_LAST_AXES = {n: (0, *range(2, n), 1) for n in range(3, 9)}
+
+
 def _in_memory_order(a, layout):
     """Array a of shape (N, C, ...) with its axes in memory order: (N, spatial..., C) for
     channels_last. Dense in that layout, the result is C-contiguous; a gradient that is not is
     copied by the binding."""
     if layout != "channels_last":
         return a
-    return a.transpose(0, *range(2, a.ndim), 1)
+    return a.transpose(_CHANNELS_LAST_AXES[a.ndim])
 
 
 def _physical(t, layout):
@@ -68,14 +71,15 @@ def _vector(t):
     return None if t is None else t.detach().numpy()
 
 
-def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats, counter=None):
+def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats, counter=None, xa=None):
     """y = BN(x) into a new tensor of x's shape and strides; (y, (mean, invstd) or None).
     views: numpy views of weight, bias, running_mean, running_var (or None each); counter: a
     numpy view of num_batches_tracked, which the call increments, or None.
     y's memory comes from numpy through buffers.py's cache of outputs: numpy advises transparent
     huge pages for large arrays where torch 1.13 does not, and the cache saves the page faults
-    of fresh memory (docs/python.md, Speed)."""
-    xa = _numpy(x)
+    of fresh memory (docs/python.md, Speed). xa: x's numpy view, when the caller has it."""
+    if xa is None:
+        xa = _numpy(x)
     ya = buffers.empty_like(xa)
     y = torch.from_numpy(ya)
     stats = _C._torch_forward(_in_memory_order(xa, layout), _in_memory_order(ya, layout),
@@ -96,9 +100,12 @@ class BatchNormFunction(torch.autograd.Function):
                 layout, views=None, counter=None):
         if views is None:
             views = [_vector(t) for t in (weight, bias, running_mean, running_var)]
-        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True, counter)
+        xa = _numpy(x)
+        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True, counter, xa)
         ctx.save_for_backward(x, weight)
-        ctx.bnorm = (views[0], stats, layout, use_batch_stats)
+        # x's numpy view too: making it again costs the backward more than the rest of its
+        # Python once the kernels have flushed the caches (docs/python.md, Speed).
+        ctx.bnorm = (views[0], stats, layout, use_batch_stats, xa)
         return y
 
     @staticmethod
@@ -106,9 +113,10 @@ class BatchNormFunction(torch.autograd.Function):
     def backward(ctx, dy):
         # Unpacking checks that x and weight were not modified in place since the forward.
         x, _ = ctx.saved_tensors
-        w, (mean, invstd), layout, use_batch_stats = ctx.bnorm
+        w, (mean, invstd), layout, use_batch_stats, xa = ctx.bnorm
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        xa = _numpy(x)
+        if x.data_ptr() != xa.ctypes.data:  # x.data replaced since the forward
+            xa = _numpy(x)
         dx = dxa = None
         if need_dx:
             dxa = buffers.empty_like(xa)  # x's strides: dense in x's layout (see _forward)
