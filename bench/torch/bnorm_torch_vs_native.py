@@ -9,6 +9,7 @@ load average. Run with make bench-torch (see docs/python.md)."""
 import argparse
 import copy
 import json
+import math
 import os
 import resource
 import statistics
@@ -161,17 +162,33 @@ def resnet_row(threads, reps):
             "bnorm_faults": faults[1], "no_bn_faults": faults[2], "load": os.getloadavg()[0]}
 
 
+# A bn2d sample runs calls for at least this long (at most MAX_CALLS of them): a sub-millisecond
+# call timed alone measures the machine's hiccups as much as the call.
+SAMPLE_SECONDS = 0.02
+MAX_CALLS = 100
+
+
+def calls_per_sample(fns):
+    """Calls per timed sample for SAMPLE_SECONDS of the slower function, both warmed up."""
+    for fn in fns:
+        fn()
+    slowest = max(timed(fn)[0] for fn in fns)
+    return max(1, min(MAX_CALLS, math.ceil(SAMPLE_SECONDS / slowest)))
+
+
 def bn2d_row(shape, channels_last, train, threads, reps):
     cpu, faults = [], []
-    native, mine = interleaved(bn_case(shape, channels_last, train), reps, cpu=cpu,
-                               faults=faults)
+    fns = bn_case(shape, channels_last, train)
+    calls = calls_per_sample(fns)
+    native, mine = interleaved(repeated(fns, calls), reps, cpu=cpu, faults=faults)
     return {"bench": "bn2d", "shape": "x".join(map(str, shape)),
             "layout": "channels_last" if channels_last else "nchw", "threads": threads,
             "allocator": allocator_name(), "mode": "train fwd+bwd" if train else "eval fwd",
-            "native_ms": native * 1e3, "bnorm_ms": mine * 1e3, "speedup": native / mine,
-            "native_cpu_ms": cpu[0] * 1e3, "bnorm_cpu_ms": cpu[1] * 1e3,
-            "speedup_cpu": cpu[0] / cpu[1], "native_faults": faults[0],
-            "bnorm_faults": faults[1], "load": os.getloadavg()[0]}
+            "calls": calls, "native_ms": native / calls * 1e3, "bnorm_ms": mine / calls * 1e3,
+            "speedup": native / mine, "native_cpu_ms": cpu[0] / calls * 1e3,
+            "bnorm_cpu_ms": cpu[1] / calls * 1e3, "speedup_cpu": cpu[0] / cpu[1],
+            "native_faults": faults[0] / calls, "bnorm_faults": faults[1] / calls,
+            "load": os.getloadavg()[0]}
 
 
 def python_layer_row(shape, calls, threads, reps):
