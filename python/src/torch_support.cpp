@@ -42,8 +42,8 @@ int64_t* counter_of(const py::handle& counter, std::string_view op) {
 // inference (running statistics) forward into y. Returns (mean, invstd) [C] float64, the
 // statistics y was normalized with, when need_stats (the backward's inputs), else None.
 // `counter` (the module's num_batches_tracked, or None) goes up by one once the kernels have run:
-// here rather than by torch's add_, whose dispatch costs more than the rest of the layer's call
-// when the kernel has just flushed the caches (docs/python.md, Speed).
+// here rather than by torch's add_, a full operator dispatch, whose code and data a large kernel
+// has just pushed out of the caches (docs/python.md, Speed).
 template <typename T>
 py::object torch_forward_impl(const ForwardArgs& a) {
   const std::string_view op =
