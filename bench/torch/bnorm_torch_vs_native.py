@@ -146,7 +146,12 @@ STEADY_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)
 
 
 def allocator_name():
-    return "steady" if os.environ.get("MALLOC_MMAP_MAX_") == "0" else "default"
+    """"steady" under exactly STEADY_MALLOC, "default" without malloc settings, else "custom"."""
+    settings = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
+    if settings == STEADY_MALLOC and "GLIBC_TUNABLES" not in os.environ:
+        return "steady"
+    return "default" if not settings and "glibc.malloc" not in os.environ.get(
+        "GLIBC_TUNABLES", "") else "custom"
 
 
 def resnet_row(threads, reps):
@@ -195,7 +200,7 @@ def python_layer_row(shape, calls, threads, reps):
     cpu = []
     binding, module = interleaved(repeated(python_layer_case(shape), calls), reps, cpu=cpu)
     return {"bench": "python_layer", "shape": "x".join(map(str, shape)), "threads": threads,
-            "binding_ms": binding / calls * 1e3, "module_ms": module / calls * 1e3,
+            "allocator": allocator_name(), "binding_ms": binding / calls * 1e3, "module_ms": module / calls * 1e3,
             "overhead": module / binding - 1, "fixed_us": (module - binding) / calls * 1e6,
             "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
             "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]}
@@ -203,11 +208,16 @@ def python_layer_row(shape, calls, threads, reps):
 
 def steady_rows(argv):
     """The bn2d and resnet18 rows again, from a new process of this script under STEADY_MALLOC
-    (glibc reads it at start); its rows, as it printed them."""
-    out = subprocess.run([sys.executable, __file__, "--steady-part", *argv],
-                         env={**os.environ, **STEADY_MALLOC}, check=True, capture_output=True,
-                         text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    (glibc reads it at start): each row as the child prints it (its errors go to stderr)."""
+    child = subprocess.Popen([sys.executable, __file__, "--steady-part", *argv],
+                             env={**os.environ, **STEADY_MALLOC}, stdout=subprocess.PIPE,
+                             text=True)
+    with child:
+        for line in child.stdout:
+            if line.startswith("{"):
+                yield json.loads(line)
+    if child.returncode != 0:
+        raise RuntimeError(f"the steady-allocator part exited with {child.returncode}")
 
 
 def main():
@@ -233,6 +243,16 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
 
+    try:
+        run(args, shapes, emit)
+    finally:  # what was measured, even when a later part fails
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
+
+
+def run(args, shapes, emit):
+    """Every row in the order the table shows them, each to emit as soon as it is measured."""
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)  # bnorm's OpenMP kernels follow it (same libgomp)
         for shape in shapes:
@@ -246,15 +266,13 @@ def main():
                 emit(python_layer_row(shape, calls, threads, args.reps))
         if not args.no_resnet:
             emit(resnet_row(threads, args.resnet_reps))
-    if not args.steady_part and not args.no_steady:
+    # A process already under STEADY_MALLOC has just measured what the child would.
+    if not args.steady_part and not args.no_steady and allocator_name() != "steady":
         argv = ["--reps", str(args.reps), "--threads", args.threads, "--shapes", args.shapes,
                 "--resnet-reps", str(2 * args.resnet_reps)] + (["--no-resnet"] if args.no_resnet
                                                                else [])
         for row in steady_rows(argv):
             emit(row)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":

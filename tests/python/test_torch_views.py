@@ -5,6 +5,7 @@
 # Also the calls that run without autograd (no_grad, nothing requiring grad) against torch.nn.
 import copy
 import io
+import warnings
 
 import pytest
 import torch
@@ -188,6 +189,7 @@ def test_num_batches_tracked_counts_as_torch_does():
     counts = []
     for cls in (bt.BatchNorm2d, torch.nn.BatchNorm2d):  # traced modules count as torch.nn does
         traced = torch.jit.trace(cls(3).train(), x)
+        assert "aten::add_" in str(traced.graph)  # the increment is in the graph, as torch's
         before = traced.num_batches_tracked.item()
         traced(x)
         traced(x)
@@ -201,6 +203,63 @@ def test_deleted_buffer_is_torchs_attribute_error():
         del m.running_var
         with pytest.raises(AttributeError, match="running_var"):
             m(X)
+    mine, ref = pair()
+    for m in (mine, ref):  # read only where torch.nn reads it: in training
+        del m.num_batches_tracked
+        m(X)
+        with pytest.raises(AttributeError, match="num_batches_tracked"):
+            m.train()(X)
+
+
+def test_torch_nn_utils_that_change_attribute_access():
+    # Pruning and parametrizations take the weight out of the parameter dict; functional_call
+    # overrides attribute access: the module must see what torch.nn's sees.
+    from torch.nn.utils import parametrize, prune, stateless
+
+    class Abs(torch.nn.Module):
+        def forward(self, w):
+            return w.abs()
+
+    outputs = []
+    for cls in (bt.BatchNorm2d, torch.nn.BatchNorm2d):
+        torch.manual_seed(0)
+        pruned, param, plain = cls(3).eval(), cls(3).eval(), cls(3).train()
+        with torch.no_grad():
+            pruned.weight.copy_(torch.tensor([0.5, -2.0, 3.0]))
+            param.weight.copy_(torch.tensor([0.5, -2.0, 3.0]))
+        prune.l1_unstructured(pruned, "weight", amount=0.34)
+        parametrize.register_parametrization(param, "weight", Abs())
+        given = {"weight": torch.full((3,), 2.0), "bias": torch.ones(3),
+                 "running_mean": torch.zeros(3), "running_var": torch.ones(3),
+                 "num_batches_tracked": torch.tensor(5)}
+        y = stateless.functional_call(plain, given, (X,))
+        outputs.append((pruned(X), param(X), y, given["running_mean"].clone(),
+                        given["num_batches_tracked"].item(), plain.num_batches_tracked.item()))
+    for got, want in zip(*outputs):
+        if isinstance(got, torch.Tensor):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+        else:
+            assert got == want
+
+
+def test_inference_tensor_counter_is_refused_as_torch_does():
+    with torch.inference_mode():
+        mine, ref = bt.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+    for m in (mine, ref):  # no_grad: the counter's own in-place update is what is refused
+        with torch.no_grad(), pytest.raises(RuntimeError, match="[Ii]nference"):
+            m.train()(X)
+
+
+def test_channels_last_beyond_five_dimensions():
+    # F.batch_norm's signature takes any rank; the channels-last view of a 9-D tensor too.
+    x = torch.randn(2, 1, 2, 1, 1, 2, 1, 2, 3).permute(0, 8, 1, 2, 3, 4, 5, 6, 7)
+    w, b = torch.rand(3) + 0.5, torch.rand(3)
+    rm, rv = torch.zeros(3), torch.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # bnorm runs it: no fallback warning
+        y = bt.batch_norm(x, rm.clone(), rv.clone(), w, b, True)
+    torch.testing.assert_close(y, torch.nn.functional.batch_norm(x, rm, rv, w, b, True),
+                               rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("counter", [torch.zeros(1, dtype=torch.int32).numpy(),

@@ -40,7 +40,7 @@ def _numpy(t):
     return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
-_CHANNELS_LAST_AXES = {n: (0, *range(2, n), 1) for n in range(3, 9)}
+_CHANNELS_LAST_AXES = {n: (0, *range(2, n), 1) for n in range(3, 6)}  # 1d, 2d, 3d layers
 
 
 def _in_memory_order(a, layout):
@@ -49,7 +49,8 @@ def _in_memory_order(a, layout):
     copied by the binding."""
     if layout != "channels_last":
         return a
-    return a.transpose(_CHANNELS_LAST_AXES[a.ndim])
+    axes = _CHANNELS_LAST_AXES.get(a.ndim)
+    return a.transpose(axes if axes is not None else (0, *range(2, a.ndim), 1))
 
 
 def _physical(t, layout):
@@ -71,15 +72,14 @@ def _vector(t):
     return None if t is None else t.detach().numpy()
 
 
-def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats, counter=None, xa=None):
+def _forward(x, views, use_batch_stats, factor, eps, layout, need_stats, counter=None):
     """y = BN(x) into a new tensor of x's shape and strides; (y, (mean, invstd) or None).
     views: numpy views of weight, bias, running_mean, running_var (or None each); counter: a
     numpy view of num_batches_tracked, which the call increments, or None.
     y's memory comes from numpy through buffers.py's cache of outputs: numpy advises transparent
     huge pages for large arrays where torch 1.13 does not, and the cache saves the page faults
-    of fresh memory (docs/python.md, Speed). xa: x's numpy view, when the caller has it."""
-    if xa is None:
-        xa = _numpy(x)
+    of fresh memory (docs/python.md, Speed)."""
+    xa = _numpy(x)
     ya = buffers.empty_like(xa)
     y = torch.from_numpy(ya)
     stats = _C._torch_forward(_in_memory_order(xa, layout), _in_memory_order(ya, layout),
@@ -100,12 +100,9 @@ class BatchNormFunction(torch.autograd.Function):
                 layout, views=None, counter=None):
         if views is None:
             views = [_vector(t) for t in (weight, bias, running_mean, running_var)]
-        xa = _numpy(x)
-        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True, counter, xa)
+        y, stats = _forward(x, views, use_batch_stats, factor, eps, layout, True, counter)
         ctx.save_for_backward(x, weight)
-        # x's numpy view too: making it again costs the backward more than the rest of its
-        # Python once the kernels have flushed the caches (docs/python.md, Speed).
-        ctx.bnorm = (views[0], stats, layout, use_batch_stats, xa)
+        ctx.bnorm = (views[0], stats, layout, use_batch_stats)
         return y
 
     @staticmethod
@@ -113,10 +110,9 @@ class BatchNormFunction(torch.autograd.Function):
     def backward(ctx, dy):
         # Unpacking checks that x and weight were not modified in place since the forward.
         x, _ = ctx.saved_tensors
-        w, (mean, invstd), layout, use_batch_stats, xa = ctx.bnorm
+        w, (mean, invstd), layout, use_batch_stats = ctx.bnorm
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        if x.data_ptr() != xa.ctypes.data:  # x.data replaced since the forward
-            xa = _numpy(x)
+        xa = _numpy(x)
         dx = dxa = None
         if need_dx:
             dxa = buffers.empty_like(xa)  # x's strides: dense in x's layout (see _forward)
@@ -183,11 +179,12 @@ class ChannelViews:
 
     def counter(self, t):
         """A numpy view of num_batches_tracked t (for the kernels' call to increment), or None
-        when t is not one CPU int64 element (torch's add_ then increments it)."""
+        when t is not one CPU int64 element or is an inference tensor (torch's add_ then
+        increments it, or refuses as torch.nn would)."""
         e = self.counter_entry
         if e is not None and e[0] is t and e[1] == t.data_ptr():
             return e[2]
-        if not (t.is_cpu and t.dtype is torch.int64 and t.numel() == 1):
+        if not (t.is_cpu and t.dtype is torch.int64 and t.numel() == 1) or t.is_inference():
             return None
         view = t.numpy()
         self.counter_entry = (t, t.data_ptr(), view)
@@ -266,10 +263,10 @@ def module_batch_norm(input, running_mean, running_var, weight, bias, training, 
                                               momentum, eps)
     if counter is not None:
         # A traced graph records torch's add_, not what the kernels' call does.
-        view = None if views is None else views.counter(counter)
-        if view is None or torch._C._get_tracing_state() is not None:
+        tracing = torch._C._get_tracing_state() is not None
+        view = None if views is None or tracing else views.counter(counter)
+        if view is None:
             counter.add_(1)
-            view = None
         counter = view
     if (torch.is_grad_enabled() and (input.requires_grad or
                                      (weight is not None and weight.requires_grad) or

@@ -12,22 +12,15 @@ class _BnormForward:
 
     def forward(self, input):
         self._check_input_dim(input)
-        # The registered tensors from the module's own dicts: a lookup through
-        # nn.Module.__getattr__ per name costs more than the rest of the call once the kernel
-        # has flushed the caches (docs/python.md, Speed).
-        params, buffers = self._parameters, self._buffers
-        try:
-            weight, bias = params["weight"], params["bias"]
-            running_mean, running_var = buffers["running_mean"], buffers["running_var"]
-            counter = buffers["num_batches_tracked"]
-        except KeyError as e:  # deleted: torch.nn's own error for the missing attribute
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute "
-                                 f"'{e.args[0]}'") from None
+        counted = self.training and self.track_running_stats
+        registered = _registered_tensors(self, counted)
+        if registered is None:  # attribute access as torch.nn's own forward does it
+            registered = (self.weight, self.bias, self.running_mean, self.running_var,
+                          self.num_batches_tracked if counted else None)
+        weight, bias, running_mean, running_var, counter = registered
         # As torch: momentum None is the cumulative average, 1 / num_batches_tracked.
         factor = 0.0 if self.momentum is None else self.momentum
-        if not (self.training and self.track_running_stats):
-            counter = None  # not counted
-        elif counter is not None and self.momentum is None:
+        if counter is not None and self.momentum is None:
             counter.add_(1)
             factor = 1.0 / float(counter)
             counter = None  # counted
@@ -39,6 +32,23 @@ class _BnormForward:
         return module_batch_norm(input, running_mean if keep_stats else None,
                                  running_var if keep_stats else None, weight, bias,
                                  use_batch_stats, factor, self.eps, views, counter)
+
+
+def _registered_tensors(module, counted):
+    """(weight, bias, running_mean, running_var, num_batches_tracked or None) from the module's
+    parameter and buffer dicts, or None where attribute access may differ from them: a lookup
+    through nn.Module.__getattr__ per name costs more than the rest of the call once the kernel
+    has flushed the caches (docs/python.md, Speed), but a class that torch.nn.utils made (pruning
+    or a parametrization moves the weight; functional_call overrides attribute access) or a
+    tensor missing from the dicts must take the ordinary path."""
+    if type(module) not in _CLASSES:
+        return None
+    params, buffers = module._parameters, module._buffers
+    try:
+        return (params["weight"], params["bias"], buffers["running_mean"],
+                buffers["running_var"], buffers["num_batches_tracked"] if counted else None)
+    except KeyError:
+        return None
 
 
 class BatchNorm1d(_BnormForward, torch.nn.BatchNorm1d):
@@ -54,6 +64,7 @@ class BatchNorm3d(_BnormForward, torch.nn.BatchNorm3d):
     channels_last_3d."""
 
 
+_CLASSES = (BatchNorm1d, BatchNorm2d, BatchNorm3d)
 _REPLACEMENTS = {
     torch.nn.BatchNorm1d: BatchNorm1d,
     torch.nn.BatchNorm2d: BatchNorm2d,
