@@ -36,11 +36,11 @@ class _BnormForward:
 
 def _registered_tensors(module, counted):
     """(weight, bias, running_mean, running_var, num_batches_tracked or None) from the module's
-    parameter and buffer dicts, or None where attribute access may differ from them: a lookup
-    through nn.Module.__getattr__ per name costs more than the rest of the call once the kernel
-    has flushed the caches (docs/python.md, Speed), but a class that torch.nn.utils made (pruning
-    or a parametrization moves the weight; functional_call overrides attribute access) or a
-    tensor missing from the dicts must take the ordinary path."""
+    parameter and buffer dicts, or None where attribute access may differ from them. Attribute
+    access costs a call of nn.Module.__getattr__ per name, which after a large kernel runs from
+    memory (docs/python.md, Speed); but a class that torch.nn.utils made (functional_call
+    overrides attribute access; a parametrization moves the weight) or a tensor missing from the
+    dicts (pruning moves the weight) must take the ordinary path."""
     if type(module) not in _CLASSES:
         return None
     params, buffers = module._parameters, module._buffers
