@@ -8,6 +8,7 @@ another layout. A module's per-channel tensors are viewed once (ChannelViews) ra
 every call: a small layer's step costs a few microseconds per view otherwise.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -32,7 +33,7 @@ def layout_of(t):
     fmt = _MEMORY_FORMAT.get(d)
     if fmt is not None:  # the flag torch keeps, cheaper than permuting
         return "channels_last" if t.is_contiguous(memory_format=fmt) else None
-    return "channels_last" if t.permute(0, *range(2, d), 1).is_contiguous() else None
+    return "channels_last" if t.permute(_channels_last_axes(d)).is_contiguous() else None
 
 
 def _numpy(t):
@@ -40,7 +41,10 @@ def _numpy(t):
     return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
-_CHANNELS_LAST_AXES = {n: (0, *range(2, n), 1) for n in range(3, 6)}  # 1d, 2d, 3d layers
+@functools.cache
+def _channels_last_axes(ndim):
+    """(N, C, spatial...) -> (N, spatial..., C): the axes' order, made once per rank."""
+    return (0, *range(2, ndim), 1)
 
 
 def _in_memory_order(a, layout):
@@ -49,8 +53,7 @@ def _in_memory_order(a, layout):
     copied by the binding."""
     if layout != "channels_last":
         return a
-    axes = _CHANNELS_LAST_AXES.get(a.ndim)
-    return a.transpose(axes if axes is not None else (0, *range(2, a.ndim), 1))
+    return a.transpose(_channels_last_axes(a.ndim))
 
 
 def _physical(t, layout):
@@ -58,7 +61,7 @@ def _physical(t, layout):
     A tensor not already dense in that layout (a gradient) is copied into it first."""
     t = t.detach()
     if layout == "channels_last":
-        t = t.permute(0, *range(2, t.dim()), 1)
+        t = t.permute(_channels_last_axes(t.dim()))
     return t.contiguous().numpy()
 
 
@@ -242,9 +245,18 @@ def module_batch_norm(input, running_mean, running_var, weight, bias, training, 
                 arrays = [None if t is None else _numpy(t) for t in tensors]
         else:
             arrays = views.get(input, tensors)
-    if arrays is None:
-        if counter is not None:
+    exported = arrays is not None and running_mean is None and torch.onnx.is_in_onnx_export()
+    if counter is not None:
+        # The kernels' call increments it where bnorm runs the problem; torch's add_ where torch's
+        # batch_norm runs, where a traced graph must record it, and where no view can be had.
+        view = None
+        if (arrays is not None and not exported and views is not None and
+                torch._C._get_tracing_state() is None):
+            view = views.counter(counter)
+        if view is None:
             counter.add_(1)
+        counter = view
+    if arrays is None:
         reason = (_unsupported(input, (running_mean, running_var, weight, bias)) or
                   "per-channel tensors of another dtype, device or layout than the input")
         if reason not in _warned:
@@ -254,20 +266,11 @@ def module_batch_norm(input, running_mean, running_var, weight, bias, training, 
                           RuntimeWarning, stacklevel=3)
         return torch.nn.functional.batch_norm(input, running_mean, running_var, weight, bias,
                                               training, momentum, eps)
-    if running_mean is None and torch.onnx.is_in_onnx_export():
+    if exported:
         # Exported as torch's own batch_norm, which writes the batch statistics' ONNX ops: the
         # same function, and nothing runs bnorm's kernels in an exported graph.
-        if counter is not None:
-            counter.add_(1)
         return torch.nn.functional.batch_norm(input, None, None, weight, bias, training,
                                               momentum, eps)
-    if counter is not None:
-        # A traced graph records torch's add_, not what the kernels' call does.
-        tracing = torch._C._get_tracing_state() is not None
-        view = None if views is None or tracing else views.counter(counter)
-        if view is None:
-            counter.add_(1)
-        counter = view
     if (torch.is_grad_enabled() and (input.requires_grad or
                                      (weight is not None and weight.requires_grad) or
                                      (bias is not None and bias.requires_grad))
