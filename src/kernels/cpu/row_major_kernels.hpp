@@ -53,7 +53,7 @@ void forward_train_rows(const T* x, const Extents& e, const double* gamma, const
 template <typename T, bool kRelu>
 void forward_infer_rows(const T* x, const Extents& e, const double* mean, const double* invstd,
                         const double* gamma, const double* beta, T* y) {
-  const RowItems items(e);
+  const RowItems items(e, 1);
   const bool stream = stream_output(e, sizeof(T));
   RowScratch<T> s(e.c, 0);
   set_affine(s, e.c, mean, invstd, gamma, beta);

@@ -19,15 +19,16 @@
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
-// Runs of rows [first, last) per work item.
+// Runs of rows [first, last) per work item: about tuning::kItemElems elements, and at least
+// min_rows rows (tuning::kMinItemRows where items sum columns; an inference forward sums nothing).
 struct RowItems {
   int64_t rows;
   int64_t rows_per_item;
   int64_t count;
 
-  explicit RowItems(const Extents& e)
+  explicit RowItems(const Extents& e, int64_t min_rows = tuning::kMinItemRows)
       : rows(e.n * e.s),
-        rows_per_item(tuning::kItemElems / e.c > 1 ? tuning::kItemElems / e.c : 1),
+        rows_per_item(tuning::kItemElems / e.c > min_rows ? tuning::kItemElems / e.c : min_rows),
         count(ceil_div(rows, rows_per_item)) {}
 
   int64_t first(int64_t item) const { return item * rows_per_item; }

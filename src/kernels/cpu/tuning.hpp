@@ -1,7 +1,8 @@
 // Every size threshold of the optimized CPU kernels, in one place, each with the reason for its
 // value. They change only the speed: the results do not depend on them except through the fixed
 // blocking of the lane sums (kFlushPerLane, kFloatBlockRows) and the work items (kItemElems,
-// kFuseChannelElems), which are part of what makes the bits independent of the thread count.
+// kMinItemRows, kFuseChannelElems), which are part of what makes the bits independent of the
+// thread count.
 // The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
 // core, 32 MiB L3), except the L1-tile budget, which follows the machine's L1 (kL1TileQuarters).
 #pragma once
@@ -22,6 +23,11 @@ inline constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 // Work items hold about this many elements: enough to amortize the loop set-up, small enough for
 // threads to share the work evenly.
 inline constexpr int64_t kItemElems = int64_t{1} << 15;
+// Row-major work items that sum columns hold at least this many rows, so that an item's partial
+// sums (two float64 per channel) stay at most 1/16 of its float data: items of kItemElems alone
+// would be 8 rows of a 4096-channel layer, whose partial sums, half as large as the data, the
+// threads write and the merge reads back (from the other cores too).
+inline constexpr int64_t kMinItemRows = 64;
 // Row-major column tiles (data in L1) run over at most this many rows before their float64 lane
 // sums are added into the per-channel sums: a fixed order of additions, and a block of rows that
 // stays in L1 for the column tiles.
