@@ -48,6 +48,7 @@ TEST_P(Determinism, OneTwoAndThreeThreadsGiveIdenticalBits) {
   const std::vector<KernelCase> cases = {
       {{.n = 300, .c = 257, .s = 1, .layout = Layout::kNC}, 1},
       {{.n = 150, .c = 1100, .s = 1, .layout = Layout::kNC}, 7},  // items of kMinItemRows rows
+      {{.n = 40, .c = 2000, .s = 1, .layout = Layout::kNC}, 8},   // two items of half the rows
       {{.n = 8, .c = 40, .s = 225, .layout = Layout::kChannelsLast}, 2},
       {{.n = 4, .c = 70, .s = 1000, .layout = Layout::kChannelsLast}, 6},  // rows in memory order
       {{.n = 32, .c = 16, .s = 144, .layout = Layout::kChannelsFirst}, 3},

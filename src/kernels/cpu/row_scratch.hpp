@@ -20,7 +20,8 @@ namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
 // Runs of rows [first, last) per work item: about tuning::kItemElems elements, and at least
-// min_rows rows (tuning::kMinItemRows where items sum columns; an inference forward sums nothing).
+// min_rows rows (tuning::kMinItemRows where items sum columns; an inference forward sums nothing)
+// unless that leaves a problem of several rows in one item, which no second thread could share.
 struct RowItems {
   int64_t rows;
   int64_t rows_per_item;
@@ -28,8 +29,12 @@ struct RowItems {
 
   explicit RowItems(const Extents& e, int64_t min_rows = tuning::kMinItemRows)
       : rows(e.n * e.s),
-        rows_per_item(tuning::kItemElems / e.c > min_rows ? tuning::kItemElems / e.c : min_rows),
+        rows_per_item(per_item(tuning::kItemElems / e.c, min64(min_rows, ceil_div(rows, 2)))),
         count(ceil_div(rows, rows_per_item)) {}
+
+  static int64_t per_item(int64_t by_elems, int64_t least) {
+    return by_elems > least ? by_elems : least > 1 ? least : 1;
+  }
 
   int64_t first(int64_t item) const { return item * rows_per_item; }
   int64_t last(int64_t item) const { return min64(rows, first(item) + rows_per_item); }
