@@ -29,12 +29,8 @@ struct RowItems {
 
   explicit RowItems(const Extents& e, int64_t min_rows = tuning::kMinItemRows)
       : rows(e.n * e.s),
-        rows_per_item(per_item(tuning::kItemElems / e.c, min64(min_rows, ceil_div(rows, 2)))),
+        rows_per_item(max64(tuning::kItemElems / e.c, min64(min_rows, ceil_div(rows, 2)))),
         count(ceil_div(rows, rows_per_item)) {}
-
-  static int64_t per_item(int64_t by_elems, int64_t least) {
-    return by_elems > least ? by_elems : least > 1 ? least : 1;
-  }
 
   int64_t first(int64_t item) const { return item * rows_per_item; }
   int64_t last(int64_t item) const { return min64(rows, first(item) + rows_per_item); }
