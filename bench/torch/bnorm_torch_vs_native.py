@@ -201,7 +201,8 @@ def python_layer_row(shape, calls, threads, reps):
     binding, module = interleaved(repeated(python_layer_case(shape), calls), reps, cpu=cpu)
     return {"bench": "python_layer", "shape": "x".join(map(str, shape)), "threads": threads,
             "allocator": allocator_name(), "binding_ms": binding / calls * 1e3,
-            "module_ms": module / calls * 1e3, "overhead": module / binding - 1, "fixed_us": (module - binding) / calls * 1e6,
+            "module_ms": module / calls * 1e3, "overhead": module / binding - 1,
+            "fixed_us": (module - binding) / calls * 1e6,
             "binding_cpu_ms": cpu[0] / calls * 1e3, "module_cpu_ms": cpu[1] / calls * 1e3,
             "overhead_cpu": cpu[1] / cpu[0] - 1, "load": os.getloadavg()[0]}
 

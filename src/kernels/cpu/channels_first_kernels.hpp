@@ -30,7 +30,7 @@ struct StripItems {
   explicit StripItems(const Extents& e)
       : strips_per_item(e.per_channel() <= tuning::kFuseChannelElems
                             ? e.n
-                            : (tuning::kItemElems / e.s > 1 ? tuning::kItemElems / e.s : 1)),
+                            : max64(tuning::kItemElems / e.s, 1)),
         items_per_channel(ceil_div(e.n, strips_per_item)) {}
 
   int64_t channel(int64_t item) const { return item / items_per_channel; }
@@ -178,7 +178,7 @@ void forward_infer_channels_first(const T* x, const Extents& e, const double* me
   for (int64_t c = 0; c < e.c; ++c) affine[c] = affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
   // Items are runs of consecutive strips (n, c) in memory order.
   const int64_t strips = e.n * e.c;
-  const int64_t per_item = tuning::kItemElems / e.s > 1 ? tuning::kItemElems / e.s : 1;
+  const int64_t per_item = max64(tuning::kItemElems / e.s, 1);
   const bool stream = stream_output(e, sizeof(T));
   for_each_item(ceil_div(strips, per_item), use_threads(e), [&](int64_t i) {
     for (int64_t j = i * per_item; j < min64(strips, (i + 1) * per_item); ++j) {

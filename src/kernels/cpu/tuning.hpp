@@ -25,9 +25,9 @@ inline constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 inline constexpr int64_t kItemElems = int64_t{1} << 15;
 // Row-major work items that sum columns hold at least this many rows (or half the rows of a
 // shorter problem, which two threads can then share), so that an item's partial sums (two float64
-// per channel) stay at most 1/16 of its float data: items of kItemElems alone
-// would be 8 rows of a 4096-channel layer, whose partial sums, half as large as the data, the
-// threads write and the merge reads back (from the other cores too).
+// per channel) stay at most 1/16 of its float data: items of kItemElems alone would be 8 rows of
+// a 4096-channel layer, whose partial sums, half as large as the data, the threads write and the
+// merge reads back (from the other cores too).
 inline constexpr int64_t kMinItemRows = 64;
 // Row-major column tiles (data in L1) run over at most this many rows before their float64 lane
 // sums are added into the per-channel sums: a fixed order of additions, and a block of rows that
