@@ -52,8 +52,9 @@ TEST_P(Determinism, OneTwoAndThreeThreadsGiveIdenticalBits) {
       {{.n = 8, .c = 40, .s = 225, .layout = Layout::kChannelsLast}, 2},
       {{.n = 4, .c = 70, .s = 1000, .layout = Layout::kChannelsLast}, 6},  // rows in memory order
       {{.n = 32, .c = 16, .s = 144, .layout = Layout::kChannelsFirst}, 3},
-      {{.n = 4, .c = 70, .s = 300, .layout = Layout::kChannelsFirst}, 5},   // channel groups
-      {{.n = 6, .c = 1, .s = 50000, .layout = Layout::kChannelsFirst}, 4},  // split channel
+      {{.n = 4, .c = 70, .s = 300, .layout = Layout::kChannelsFirst}, 5},    // channel groups
+      {{.n = 6, .c = 1, .s = 50000, .layout = Layout::kChannelsFirst}, 4},   // split channel
+      {{.n = 86, .c = 250, .s = 196, .layout = Layout::kChannelsFirst}, 9},  // from memory
   };
   const int saved = omp_get_max_threads();
   for (const KernelCase& kc : cases) {

@@ -44,6 +44,20 @@ TEST(KernelsVsReferenceGrid, OneVectorTileShapeIsAnL1TileProblemHere) {
             kernels::tuning::kL1Bytes);
 }
 
+// Samples of 250 x 196 floats whose x is just over kFromMemoryBytes, half of them over it as x
+// and dy together.
+constexpr int64_t kFromMemoryN = 86;
+
+TEST(KernelsVsReferenceGrid, MemoryOrderShapesComeFromMemory) {
+  namespace tuning = kernels::tuning;
+  const auto x_bytes = [](int64_t n) { return n * 250 * 196 * int64_t{sizeof(float)}; };
+  EXPECT_GT(x_bytes(kFromMemoryN), tuning::kFromMemoryBytes);
+  EXPECT_LE(x_bytes(kFromMemoryN / 2), tuning::kFromMemoryBytes);
+  EXPECT_GT(2 * x_bytes(kFromMemoryN / 2), tuning::kFromMemoryBytes);
+  EXPECT_GE(196, tuning::kMemoryOrderMinStrip);
+  EXPECT_LT(196, tuning::kLongStripElems);  // the backward takes memory order too
+}
+
 std::vector<KernelCase> shape_grid() {
   std::vector<KernelCase> cases;
   uint64_t seed = 100;
@@ -83,6 +97,10 @@ std::vector<KernelCase> shape_grid() {
   add(2, 32, 1100, Layout::kChannelsFirst);   // long strips in groups (of 2, as C / 16 allows)
   add(2, 1, 140000, Layout::kChannelsFirst);  // a channel too large for cache: split into items
   add(9, 2, 33333, Layout::kChannelsFirst);   // split, strips not a multiple of the item size
+  // Inputs from memory: summed strip by strip in memory order (strips of 196, not whole vectors);
+  // in the second only the backward's two inputs are that large.
+  add(kFromMemoryN, 250, 196, Layout::kChannelsFirst);
+  add(kFromMemoryN / 2, 250, 196, Layout::kChannelsFirst);
   return cases;
 }
 

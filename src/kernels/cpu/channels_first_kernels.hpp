@@ -1,9 +1,12 @@
 // Optimized kernels for channels-first tensors with spatial size S > 1 (NCHW): channel c is N
-// contiguous strips of S values. A channel that fits in cache is one work item, summed and then
-// normalized (or differentiated) at once, so x is read from memory once; larger channels are split
-// into items of whole strips whose partial sums merge in item order. Items depend on the shape
-// only, so any number of threads gives the same bits. See vector_ops.hpp for how the headers are
-// compiled.
+// contiguous strips of S values, C * S apart. Inputs that come from memory are summed strip by
+// strip in memory order and read again in memory order for the normalize (or dx): a core reads
+// strips C * S apart from memory far slower than one stream (tuning::kFromMemoryBytes). Inputs in
+// cache go channel by channel: a channel that fits in L2 is one work item, summed and then
+// normalized at once, so x is read once; larger channels are split into items of whole strips
+// whose partial sums merge in item order. Which way a problem goes and how it is cut into items
+// depend on the shape only, so any number of threads gives the same bits. See vector_ops.hpp for
+// how the headers are compiled.
 #pragma once
 
 #include <cmath>
@@ -97,6 +100,49 @@ R* merged_channel_sums(const Extents& e, const StripItems& items, bool parallel,
   return out;
 }
 
+// Whether the sums go in memory order: the inputs (x; x and dy) come from memory, and strips
+// are long enough for their sums (24 bytes each) to stay small beside them.
+template <typename T>
+inline bool sums_in_memory_order(const Extents& e, int64_t inputs) {
+  return e.numel() * static_cast<int64_t>(sizeof(T)) * inputs > tuning::kFromMemoryBytes &&
+         e.s >= tuning::kMemoryOrderMinStrip;
+}
+
+// f(j) for every strip j = n * C + c (at j * S), in runs of consecutive strips of about
+// kItemElems values that threads share; with `stream`, each run ends with the streaming fence.
+template <typename F>
+void for_each_strip_in_runs(const Extents& e, bool parallel, bool stream, const F& f) {
+  const int64_t strips = e.n * e.c;
+  const int64_t per_run = max64(tuning::kItemElems / e.s, 1);
+  for_each_item(ceil_div(strips, per_run), parallel, [&](int64_t i) {
+    for (int64_t j = i * per_run; j < min64(strips, (i + 1) * per_run); ++j) f(j);
+    if (stream) stream_fence();
+  });
+}
+
+// Sums every strip in memory order (sum_strip(c, offset) -> ShiftedSums), then adds each
+// channel's strips in sample order and returns finish(c, sums) per channel in this thread's
+// scratch ([C] of R). The strips' sums take 24 bytes per strip of S values.
+template <typename R, typename SumStrip, typename Finish>
+R* memory_order_sums(const Extents& e, bool parallel, const SumStrip& sum_strip,
+                     const Finish& finish) {
+  const int64_t strips = e.n * e.c;
+  auto* partial = static_cast<ShiftedSums*>(
+      thread_scratch(static_cast<size_t>(strips + e.c) * sizeof(ShiftedSums) +
+                     static_cast<size_t>(e.c) * sizeof(R)));
+  ShiftedSums* sums = partial + strips;
+  auto* out = reinterpret_cast<R*>(sums + e.c);
+  for_each_strip_in_runs(e, parallel, false,
+                         [&](int64_t j) { partial[j] = sum_strip(j % e.c, j * e.s); });
+  // Sample by sample, so that the strips' sums are read in memory order.
+  for (int64_t c = 0; c < e.c; ++c) sums[c] = partial[c];
+  for (int64_t n = 1; n < e.n; ++n) {
+    for (int64_t c = 0; c < e.c; ++c) sums[c].add(partial[n * e.c + c]);
+  }
+  for (int64_t c = 0; c < e.c; ++c) out[c] = finish(c, sums[c]);
+  return out;
+}
+
 template <typename T, bool kRelu>
 void forward_train_channels_first(const T* x, const Extents& e, const double* gamma,
                                   const double* beta, double eps, T* y, Moments* moments,
@@ -133,6 +179,18 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
     }
     if (stream) stream_fence();
   };
+  if (sums_in_memory_order<T>(e, 1)) {
+    const auto sum_strip = [&](int64_t c, int64_t o) {
+      LaneSums<T> acc;
+      add_sums(x + o, e.s, value(x[strip_offset(e, 0, c)]), acc);
+      return acc.total(e.s);
+    };
+    const Affine<T>* affine = memory_order_sums<Affine<T>>(e, parallel, sum_strip, affine_from);
+    for_each_strip_in_runs(e, parallel, stream, [&](int64_t j) {
+      normalize(x + j * e.s, y + j * e.s, affine[j % e.c]);
+    });
+    return;
+  }
   if (items.items_per_channel == 1) {
     // Channels [c0, c1) per item, sample by sample: each channel's sums run over n in order, as
     // in sum_item, so the grouping changes the memory order only, not the result.
@@ -176,16 +234,10 @@ void forward_infer_channels_first(const T* x, const Extents& e, const double* me
   auto* affine =
       static_cast<Affine<T>*>(thread_scratch(static_cast<size_t>(e.c) * sizeof(Affine<T>)));
   for (int64_t c = 0; c < e.c; ++c) affine[c] = affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
-  // Items are runs of consecutive strips (n, c) in memory order.
-  const int64_t strips = e.n * e.c;
-  const int64_t per_item = max64(tuning::kItemElems / e.s, 1);
   const bool stream = stream_output(e, sizeof(T));
-  for_each_item(ceil_div(strips, per_item), use_threads(e), [&](int64_t i) {
-    for (int64_t j = i * per_item; j < min64(strips, (i + 1) * per_item); ++j) {
-      stream ? normalize_span<T, kRelu, true>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c])
-             : normalize_span<T, kRelu, false>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c]);
-    }
-    if (stream) stream_fence();
+  for_each_strip_in_runs(e, use_threads(e), stream, [&](int64_t j) {
+    stream ? normalize_span<T, kRelu, true>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c])
+           : normalize_span<T, kRelu, false>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c]);
   });
 }
 
@@ -234,6 +286,21 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
     }
     if (stream) stream_fence();
   };
+  // Long strips stay channel by channel: 12 bytes per element to memory order's 20, which at two
+  // threads (the bus the limit) was as fast; short ones read too slowly that way.
+  if (sums_in_memory_order<T>(e, 2) && e.s < tuning::kLongStripElems) {
+    const auto sum_strip = [&](int64_t c, int64_t o) {
+      LaneSums<T> acc;
+      add_grad_sums<T, kRelu>(x + o, dy + o, e.s, affine(c), acc);
+      return acc.total(e.s);
+    };
+    const GradAffine<T>* grad =
+        memory_order_sums<GradAffine<T>>(e, parallel, sum_strip, finish_channel);
+    if (dx == nullptr) return;
+    for_each_strip_in_runs(e, parallel, stream,
+                           [&](int64_t j) { dx_of(j * e.s, affine(j % e.c), grad[j % e.c]); });
+    return;
+  }
   if (items.items_per_channel == 1) {
     // Groups of channels sample by sample, as in forward_train_channels_first.
     const int64_t group = channel_group(e, 2);

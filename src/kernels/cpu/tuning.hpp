@@ -1,8 +1,9 @@
 // Every size threshold of the optimized CPU kernels, in one place, each with the reason for its
 // value. They change only the speed: the results do not depend on them except through the fixed
-// blocking of the lane sums (kFlushPerLane, kFloatBlockRows) and the work items (kItemElems,
-// kMinItemRows, kFuseChannelElems), which are part of what makes the bits independent of the
-// thread count.
+// blocking of the lane sums (kFlushPerLane, kFloatBlockRows), the work items (kItemElems,
+// kMinItemRows, kFuseChannelElems) and the order of the channels-first sums (kFromMemoryBytes,
+// kMemoryOrderMinStrip, kLongStripElems), which are part of what makes the bits independent of
+// the thread count.
 // The cache sizes are those of the machines the kernels were tuned on (32 KiB L1, 1 MiB L2 per
 // core, 32 MiB L3), except the L1-tile budget, which follows the machine's L1 (kL1TileQuarters).
 #pragma once
@@ -42,6 +43,18 @@ inline constexpr int64_t kFloatBlockRows = 8;
 // before widening them, for the same reason and with the same error (8 terms per lane).
 inline constexpr int64_t kFloatBlockVectors = 8;
 
+// --- Data from memory
+// Inputs larger than this together (half of L3) come from memory. The channels-first kernels then
+// sum them strip by strip in memory order and read them again for the normalize (or dx): on a
+// Zen 5 a core read strips C * S apart from memory at 55-75% of one stream's rate, more than the
+// second read costs (training forward of 32x64x56x56 in 0.65-0.92x the time at 1 and 2 threads).
+// The row-major gradient sums read one row per step where two would interleave two positions of
+// one page (see kPageBytes).
+inline constexpr int64_t kFromMemoryBytes = int64_t{16} << 20;
+// Channels-first sums go in memory order only for strips of at least this many values: each
+// strip's sums (24 bytes) then add at most an eighth to the float data they stand for.
+inline constexpr int64_t kMemoryOrderMinStrip = 48;
+
 // --- Streaming (non-temporal) stores
 // Outputs larger than this (a quarter of L3) bypass the caches: they would not stay in L3 anyway,
 // and a plain store first reads the line it writes, a third of an inference forward's traffic.
@@ -70,9 +83,6 @@ inline constexpr int64_t kPrefetchStripBytes = 4096;
 inline constexpr int64_t kSpanPrefetchBytes = 4096;
 
 // --- Row-major ([M, C], channels-last) kernels
-// Inputs larger than this together (half of L3) come from memory: the gradient sums then read
-// one row per step where two would interleave two positions of one page (see kPageBytes).
-inline constexpr int64_t kFromMemoryBytes = int64_t{16} << 20;
 // Row-order column sums go over the columns in passes of this many bytes of a row (a page): the
 // float accumulators of a pass (twice that) stay in L1, and each pass keeps the prefetchers on
 // one page per row.
