@@ -210,6 +210,14 @@ GradAffine<T> grad_affine_of(double mean, double invstd, double gamma, compute_t
           static_cast<F>(-k * dbeta / m + b * (static_cast<double>(center) - mean))};
 }
 
+// A channel's coefficients of dx: those of the forward output (for u = x - center and the relu
+// mask) and those of dx itself.
+template <typename T>
+struct DxCoefficients {
+  Affine<T> f;
+  GradAffine<T> k;
+};
+
 // dgamma = sum dy * xhat from the sums of dy and dy * (x - center).
 inline double dgamma_of(const ShiftedSums& g, double mean, double invstd, double center) {
   return invstd * (g.s2 + (center - mean) * g.s1);

@@ -108,16 +108,39 @@ inline bool sums_in_memory_order(const Extents& e, int64_t inputs) {
          e.s >= tuning::kMemoryOrderMinStrip;
 }
 
-// f(j) for every strip j = n * C + c (at j * S), in runs of consecutive strips of about
-// kItemElems values that threads share; with `stream`, each run ends with the streaming fence.
+// f(j0, j1) for runs [j0, j1) of consecutive strips j = n * C + c (strip j at j * S) of about
+// kItemElems values, which threads share; with `stream`, each run ends with the streaming fence.
 template <typename F>
-void for_each_strip_in_runs(const Extents& e, bool parallel, bool stream, const F& f) {
+void for_each_strip_run(const Extents& e, bool parallel, bool stream, const F& f) {
   const int64_t strips = e.n * e.c;
   const int64_t per_run = max64(tuning::kItemElems / e.s, 1);
   for_each_item(ceil_div(strips, per_run), parallel, [&](int64_t i) {
-    for (int64_t j = i * per_run; j < min64(strips, (i + 1) * per_run); ++j) f(j);
+    f(i * per_run, min64(strips, (i + 1) * per_run));
     if (stream) stream_fence();
   });
+}
+
+// Whether consecutive strips go as one span (normalize_strips): they hold a vector or more, but
+// not whole lines (strips of whole lines already give whole vectors and lines).
+template <typename T>
+inline bool strips_as_one_span(const Extents& e) {
+  return e.s >= kLanes<T> && e.s * static_cast<int64_t>(sizeof(T)) % tuning::kLineBytes != 0;
+}
+
+// y = normalize(x) over strips [j0, j1), strip j with f[(first + j - j0) % channels].
+template <typename T, bool kRelu, bool kStream>
+void normalize_strip_run(const T* x, T* y, const Extents& e, int64_t j0, int64_t j1,
+                         const Affine<T>* f, int64_t first, int64_t channels) {
+  const int64_t o = j0 * e.s;
+  if (strips_as_one_span<T>(e)) {
+    normalize_strips<T, kRelu, kStream>(x + o, y + o, j1 - j0, e.s, f, first, channels);
+    return;
+  }
+  int64_t ch = first;
+  for (int64_t j = j0; j < j1; ++j) {
+    normalize_span<T, kRelu, kStream>(x + j * e.s, y + j * e.s, e.s, f[ch]);
+    ch = ch + 1 == channels ? 0 : ch + 1;
+  }
 }
 
 // Sums every strip in memory order (sum_strip(c, offset) -> ShiftedSums), then adds each
@@ -132,8 +155,9 @@ R* memory_order_sums(const Extents& e, bool parallel, const SumStrip& sum_strip,
                      static_cast<size_t>(e.c) * sizeof(R)));
   ShiftedSums* sums = partial + strips;
   auto* out = reinterpret_cast<R*>(sums + e.c);
-  for_each_strip_in_runs(e, parallel, false,
-                         [&](int64_t j) { partial[j] = sum_strip(j % e.c, j * e.s); });
+  for_each_strip_run(e, parallel, false, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) partial[j] = sum_strip(j % e.c, j * e.s);
+  });
   // Sample by sample, so that the strips' sums are read in memory order.
   for (int64_t c = 0; c < e.c; ++c) sums[c] = partial[c];
   for (int64_t n = 1; n < e.n; ++n) {
@@ -186,8 +210,9 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
       return acc.total(e.s);
     };
     const Affine<T>* affine = memory_order_sums<Affine<T>>(e, parallel, sum_strip, affine_from);
-    for_each_strip_in_runs(e, parallel, stream, [&](int64_t j) {
-      normalize(x + j * e.s, y + j * e.s, affine[j % e.c]);
+    for_each_strip_run(e, parallel, stream, [&](int64_t j0, int64_t j1) {
+      stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j1, affine, j0 % e.c, e.c)
+             : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j1, affine, j0 % e.c, e.c);
     });
     return;
   }
@@ -210,10 +235,9 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
       for (int64_t c = c0; c < c1; ++c) f[c - c0] = affine_from(c, acc[c - c0].total(e.n * e.s));
       // Backwards: the strips summed last are the likeliest to be still in L2.
       for (int64_t n = e.n - 1; n >= 0; --n) {
-        for (int64_t c = c0; c < c1; ++c) {
-          const int64_t o = strip_offset(e, n, c);
-          normalize(x + o, y + o, f[c - c0]);
-        }
+        const int64_t j0 = n * e.c + c0;
+        stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j0 + c1 - c0, f, 0, c1 - c0)
+               : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j0 + c1 - c0, f, 0, c1 - c0);
       }
       if (stream) stream_fence();
     });
@@ -235,9 +259,9 @@ void forward_infer_channels_first(const T* x, const Extents& e, const double* me
       static_cast<Affine<T>*>(thread_scratch(static_cast<size_t>(e.c) * sizeof(Affine<T>)));
   for (int64_t c = 0; c < e.c; ++c) affine[c] = affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
   const bool stream = stream_output(e, sizeof(T));
-  for_each_strip_in_runs(e, use_threads(e), stream, [&](int64_t j) {
-    stream ? normalize_span<T, kRelu, true>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c])
-           : normalize_span<T, kRelu, false>(x + j * e.s, y + j * e.s, e.s, affine[j % e.c]);
+  for_each_strip_run(e, use_threads(e), stream, [&](int64_t j0, int64_t j1) {
+    stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j1, affine, j0 % e.c, e.c)
+           : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j1, affine, j0 % e.c, e.c);
   });
 }
 
@@ -256,6 +280,21 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
   };
   const auto affine = [&](int64_t c) {
     return affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
+  };
+  // dx over strips [j0, j1), strip j with d[(first + j - j0) % channels].
+  const auto dx_strip_run = [&](int64_t j0, int64_t j1, const DxCoefficients<T>* d, int64_t first,
+                                int64_t channels) {
+    if (strips_as_one_span<T>(e)) {
+      const int64_t o = j0 * e.s;
+      stream ? dx_strips<T, kRelu, true>(x + o, dy + o, dx + o, j1 - j0, e.s, d, first, channels)
+             : dx_strips<T, kRelu, false>(x + o, dy + o, dx + o, j1 - j0, e.s, d, first, channels);
+      return;
+    }
+    int64_t ch = first;
+    for (int64_t j = j0; j < j1; ++j) {
+      dx_of(j * e.s, d[ch].f, d[ch].k);
+      ch = ch + 1 == channels ? 0 : ch + 1;
+    }
   };
   const auto sum_item = [&](int64_t c, int64_t n0, int64_t n1) {
     LaneSums<T> acc;
@@ -294,11 +333,14 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
       add_grad_sums<T, kRelu>(x + o, dy + o, e.s, affine(c), acc);
       return acc.total(e.s);
     };
-    const GradAffine<T>* grad =
-        memory_order_sums<GradAffine<T>>(e, parallel, sum_strip, finish_channel);
+    const auto finish = [&](int64_t c, const ShiftedSums& g) {
+      return DxCoefficients<T>{affine(c), finish_channel(c, g)};
+    };
+    const DxCoefficients<T>* d =
+        memory_order_sums<DxCoefficients<T>>(e, parallel, sum_strip, finish);
     if (dx == nullptr) return;
-    for_each_strip_in_runs(e, parallel, stream,
-                           [&](int64_t j) { dx_of(j * e.s, affine(j % e.c), grad[j % e.c]); });
+    for_each_strip_run(e, parallel, stream,
+                       [&](int64_t j0, int64_t j1) { dx_strip_run(j0, j1, d, j0 % e.c, e.c); });
     return;
   }
   if (items.items_per_channel == 1) {
@@ -307,9 +349,8 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
     for_each_item(ceil_div(e.c, group), parallel, [&](int64_t item) {
       const int64_t c0 = item * group, c1 = min64(e.c, c0 + group);
       LaneSums<T> acc[kMaxGroup];
-      Affine<T> f[kMaxGroup];
-      GradAffine<T> k[kMaxGroup];
-      for (int64_t c = c0; c < c1; ++c) f[c - c0] = affine(c);
+      DxCoefficients<T> d[kMaxGroup];
+      for (int64_t c = c0; c < c1; ++c) d[c - c0].f = affine(c);
       for (int64_t n = 0; n < e.n; ++n) {
         if (n + kAhead < e.n) {
           prefetch_strip(x + strip_offset(e, n + kAhead, c0), (c1 - c0) * e.s, false);
@@ -317,15 +358,16 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
         }
         for (int64_t c = c0; c < c1; ++c) {
           const int64_t o = strip_offset(e, n, c);
-          add_grad_sums<T, kRelu>(x + o, dy + o, e.s, f[c - c0], acc[c - c0]);
+          add_grad_sums<T, kRelu>(x + o, dy + o, e.s, d[c - c0].f, acc[c - c0]);
         }
       }
-      for (int64_t c = c0; c < c1; ++c) k[c - c0] = finish_channel(c, acc[c - c0].total(e.n * e.s));
+      for (int64_t c = c0; c < c1; ++c) {
+        d[c - c0].k = finish_channel(c, acc[c - c0].total(e.n * e.s));
+      }
       if (dx == nullptr) return;
       for (int64_t n = e.n - 1; n >= 0; --n) {  // backwards, as in the forward
-        for (int64_t c = c0; c < c1; ++c) {
-          dx_of(strip_offset(e, n, c), f[c - c0], k[c - c0]);
-        }
+        const int64_t j0 = n * e.c + c0;
+        dx_strip_run(j0, j0 + c1 - c0, d, 0, c1 - c0);
       }
       if (stream) stream_fence();
     });

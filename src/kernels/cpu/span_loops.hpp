@@ -111,6 +111,94 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
   for (; i < len; ++i) y[i] = stored<T>(normalized<kRelu>(value(x[i]), f.center, f.scale, f.bias));
 }
 
+// Lanes [0, n) true, the rest false: where a vector that crosses into the next strip still
+// reads this one.
+template <typename T>
+inline auto lanes_below(int64_t n) {
+  using V = typename Simd<T>::V;
+  using F = compute_t<T>;
+  static constexpr F kIota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  return load<V>(kIota) < V{} + static_cast<F>(n);
+}
+
+// Writes out [0, strips * s), a run of consecutive strips of s >= L values, strip t of channel
+// (first + t) % channels, as one span: vectors run on across strip ends, so a strip that is not
+// whole vectors or lines costs no scalar ends of its own, and with kStream every whole line of the
+// run streams (plain stores on the partial lines at its ends, as write_streaming). coef(ch): a
+// channel's coefficients as vectors (C); blend(mask, a, b): a's lanes where mask, else b's (for the
+// vector that crosses a strip end); vec(i, C): the output vector of elements [i, i + L);
+// one(i, ch): element i alone.
+template <typename T, bool kStream, typename Coef, typename Blend, typename Vec, typename One>
+void write_strips(T* out, int64_t strips, int64_t s, int64_t first, int64_t channels,
+                  const Coef& coef, const Blend& blend, const Vec& vec, const One& one) {
+  using V = typename Simd<T>::V;
+  constexpr int64_t L = kLanes<T>;
+  constexpr int64_t kLine = tuning::kLineBytes / static_cast<int64_t>(sizeof(T));
+  const int64_t len = strips * s;
+  const auto next = [&](int64_t c) { return c + 1 == channels ? 0 : c + 1; };
+  int64_t i = min64(len, elements_to_alignment(out));
+  for (int64_t j = 0, ch = first, end = s; j < i; ++j) {  // bfloat16: up to two vectors
+    if (j == end) ch = next(ch), end += s;
+    one(j, ch);
+  }
+  int64_t lines_begin = len, lines_end = len;  // the whole lines, streamed
+  if constexpr (kStream) {
+    const auto to_line =
+        static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + i) % tuning::kLineBytes);
+    lines_begin = min64(len, i + (to_line == 0 ? 0 : tuning::kLineBytes - to_line) /
+                                     static_cast<int64_t>(sizeof(T)));
+    lines_end = lines_begin + (len - lines_begin) / kLine * kLine;
+  }
+  const auto put = [&](int64_t at, V v) {
+    if constexpr (kStream) {
+      if (at >= lines_begin && at < lines_end) {
+        store_stream(out + at, v);
+        return;
+      }
+    }
+    store(out + at, v);
+  };
+  int64_t ch = first;
+  for (int64_t t = 0; t < strips; ++t) {
+    const auto here = coef(ch);
+    const int64_t end = (t + 1) * s;
+    for (; i + L <= end; i += L) put(i, vec(i, here));
+    if (i < end && i + L <= len) {  // the vector crossing into strip t + 1 (s >= L: no further)
+      put(i, vec(i, blend(lanes_below<T>(end - i), here, coef(next(ch)))));
+      i += L;
+    } else if (t + 1 == strips) {
+      for (; i < len; ++i) one(i, ch);  // the run's last elements, fewer than L
+    }
+    ch = next(ch);
+  }
+}
+
+// normalize_span over a run of consecutive strips at x and y (y may be x), as write_strips: strip t
+// with f[(first + t) % channels].
+template <typename T, bool kRelu, bool kStream>
+void normalize_strips(const T* x, T* y, int64_t strips, int64_t s, const Affine<T>* f,
+                      int64_t first, int64_t channels) {
+  using V = typename Simd<T>::V;
+  struct C {
+    V center, scale, bias;
+  };
+  write_strips<T, kStream>(
+      y, strips, s, first, channels,
+      [&](int64_t ch) {
+        return C{V{} + f[ch].center, V{} + f[ch].scale, V{} + f[ch].bias};
+      },
+      [](auto m, const C& a, const C& b) {
+        return C{m ? a.center : b.center, m ? a.scale : b.scale, m ? a.bias : b.bias};
+      },
+      [&](int64_t i, const C& c) {
+        return normalized<kRelu>(load<V>(x + i), c.center, c.scale, c.bias);
+      },
+      [&](int64_t i, int64_t ch) {
+        const Affine<T>& a = f[ch];
+        y[i] = stored<T>(normalized<kRelu>(value(x[i]), a.center, a.scale, a.bias));
+      });
+}
+
 // acc += sums of g and g * (x - center) over x, dy [len], where g = dy, masked by the recomputed
 // forward output y > 0 when kRelu (the same expression as normalize_span, so the same mask). The
 // sums of g (dbeta) widen every vector into float64 lanes; the products go in float lanes over
@@ -222,6 +310,39 @@ void dx_span(const T* x, const T* dy, T* dx, int64_t len, Affine<T> f, GradAffin
     g = masked_dy<kRelu>(u, g, f.scale, f.bias);
     dx[i] = stored<T>(dx_value(u, g, k.a, k.b, k.c0));
   }
+}
+
+// dx_span over a run of consecutive strips at x, dy and dx (dx may be dy), as write_strips: strip
+// t with d[(first + t) % channels].
+template <typename T, bool kRelu, bool kStream>
+void dx_strips(const T* x, const T* dy, T* dx, int64_t strips, int64_t s,
+               const DxCoefficients<T>* d, int64_t first, int64_t channels) {
+  using V = typename Simd<T>::V;
+  struct C {
+    V center, scale, bias, a, b, c0;
+  };
+  write_strips<T, kStream>(
+      dx, strips, s, first, channels,
+      [&](int64_t ch) {
+        const DxCoefficients<T>& c = d[ch];
+        return C{V{} + c.f.center, V{} + c.f.scale, V{} + c.f.bias,
+                 V{} + c.k.a,      V{} + c.k.b,     V{} + c.k.c0};
+      },
+      [](auto m, const C& p, const C& q) {
+        return C{m ? p.center : q.center, m ? p.scale : q.scale, m ? p.bias : q.bias,
+                 m ? p.a : q.a,           m ? p.b : q.b,         m ? p.c0 : q.c0};
+      },
+      [&](int64_t i, const C& c) {
+        const V u = load<V>(x + i) - c.center;
+        const V g = masked_dy<kRelu>(u, load<V>(dy + i), c.scale, c.bias);
+        return dx_value(u, g, c.a, c.b, c.c0);
+      },
+      [&](int64_t i, int64_t ch) {
+        const DxCoefficients<T>& c = d[ch];
+        const auto u = value(x[i]) - c.f.center;
+        const auto g = masked_dy<kRelu>(u, value(dy[i]), c.f.scale, c.f.bias);
+        dx[i] = stored<T>(dx_value(u, g, c.k.a, c.k.b, c.k.c0));
+      });
 }
 
 }  // namespace
