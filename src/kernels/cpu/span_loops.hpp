@@ -111,16 +111,6 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
   for (; i < len; ++i) y[i] = stored<T>(normalized<kRelu>(value(x[i]), f.center, f.scale, f.bias));
 }
 
-// Lanes [0, n) true, the rest false: where a vector that crosses into the next strip still
-// reads this one.
-template <typename T>
-inline auto lanes_below(int64_t n) {
-  using V = typename Simd<T>::V;
-  using F = compute_t<T>;
-  static constexpr F kIota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  return load<V>(kIota) < V{} + static_cast<F>(n);
-}
-
 // Writes out [0, strips * s), a run of consecutive strips of s >= L values, strip t of channel
 // (first + t) % channels, as one span: vectors run on across strip ends, so a strip that is not
 // whole vectors or lines costs no scalar ends of its own, and with kStream every whole line of the
@@ -133,7 +123,6 @@ void write_strips(T* out, int64_t strips, int64_t s, int64_t first, int64_t chan
                   const Coef& coef, const Blend& blend, const Vec& vec, const One& one) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
-  constexpr int64_t kLine = tuning::kLineBytes / static_cast<int64_t>(sizeof(T));
   const int64_t len = strips * s;
   const auto next = [&](int64_t c) { return c + 1 == channels ? 0 : c + 1; };
   int64_t i = min64(len, elements_to_alignment(out));
@@ -141,17 +130,10 @@ void write_strips(T* out, int64_t strips, int64_t s, int64_t first, int64_t chan
     if (j == end) ch = next(ch), end += s;
     one(j, ch);
   }
-  int64_t lines_begin = len, lines_end = len;  // the whole lines, streamed
-  if constexpr (kStream) {
-    const auto to_line =
-        static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + i) % tuning::kLineBytes);
-    lines_begin = min64(len, i + (to_line == 0 ? 0 : tuning::kLineBytes - to_line) /
-                                     static_cast<int64_t>(sizeof(T)));
-    lines_end = lines_begin + (len - lines_begin) / kLine * kLine;
-  }
+  const WholeLines lines = whole_lines(out, i, len);  // streamed with kStream
   const auto put = [&](int64_t at, V v) {
     if constexpr (kStream) {
-      if (at >= lines_begin && at < lines_end) {
+      if (at >= lines.begin && at < lines.end) {
         store_stream(out + at, v);
         return;
       }

@@ -69,6 +69,22 @@ inline void store_stream(bfloat16* p, V v) {
 // another thread (or the caller) may read its outputs.
 inline void stream_fence() { _mm_sfence(); }
 
+// The whole cache lines of out [from, len): elements [begin, end), empty at len where none.
+struct WholeLines {
+  int64_t begin, end;
+};
+
+template <typename T>
+inline WholeLines whole_lines(const T* out, int64_t from, int64_t len) {
+  constexpr auto kSize = static_cast<int64_t>(sizeof(T));
+  constexpr int64_t kLine = tuning::kLineBytes / kSize;
+  const auto to_line =
+      static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + from) % tuning::kLineBytes);
+  const int64_t begin =
+      min64(len, from + (to_line == 0 ? 0 : tuning::kLineBytes - to_line) / kSize);
+  return {begin, begin + (len - begin) / kLine * kLine};
+}
+
 // Writes out [0, len), a span of rows of `cols` elements that starts at a row's start, in
 // increasing order of i, with non-temporal stores on whole cache lines and plain stores everywhere
 // else: one(i, k) writes element i (of column k) itself, vec(i, k) returns the vector of elements
@@ -82,8 +98,6 @@ template <typename T, typename One, typename Vec>
 inline void write_streaming_rows(T* out, int64_t len, int64_t cols, const One& one,
                                  const Vec& vec) {
   constexpr int64_t L = kLanes<T>;
-  constexpr int64_t kLineBytes = tuning::kLineBytes;
-  constexpr int64_t kLine = kLineBytes / static_cast<int64_t>(sizeof(T));
   int64_t i = 0, k = 0;  // the next element and its column
   const auto elements = [&](int64_t end) {
     for (; i < end; ++i) {
@@ -109,13 +123,10 @@ inline void write_streaming_rows(T* out, int64_t len, int64_t cols, const One& o
     }
   };
   elements(min64(len, elements_to_alignment(out)));
-  const auto to_line = static_cast<int64_t>(reinterpret_cast<uintptr_t>(out + i) % kLineBytes);
-  const int64_t lines_begin =
-      min64(len, i + (to_line == 0 ? 0 : kLineBytes - to_line) / static_cast<int64_t>(sizeof(T)));
-  const int64_t lines_end = lines_begin + (len - lines_begin) / kLine * kLine;
-  vectors.template operator()<false>(lines_begin);
-  if (i == lines_begin) {  // else the span ended before its first whole line
-    vectors.template operator()<true>(lines_end);
+  const WholeLines lines = whole_lines(out, i, len);
+  vectors.template operator()<false>(lines.begin);
+  if (i == lines.begin) {  // else the span ended before its first whole line
+    vectors.template operator()<true>(lines.end);
   }
   vectors.template operator()<false>(len);
   elements(len);

@@ -174,15 +174,21 @@ inline int64_t elements_to_alignment(const T* p) {
   return (misaligned == 0 ? 0 : kVectorBytes - misaligned) / static_cast<int64_t>(sizeof(T));
 }
 
+// Lanes [0, n) true, the rest false (a vector comparison's mask).
+template <typename T>
+inline auto lanes_below(int64_t n) {
+  using V = typename Simd<T>::V;
+  using F = compute_t<T>;
+  static constexpr F kIota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  return load<V>(kIota) < V{} + static_cast<F>(n);
+}
+
 // The vector ending at p + len when len % L != 0 overlaps the previous one; keep_tail zeroes its
 // first L - len % L lanes, so that the sums see each value once and no scalar loop is needed.
 template <typename T>
 inline typename Simd<T>::V keep_tail(typename Simd<T>::V v, int64_t rem) {
   using V = typename Simd<T>::V;
-  using F = compute_t<T>;
-  static constexpr F kIota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  const V lane = load<V>(kIota);
-  return lane >= V{} + static_cast<F>(kLanes<T> - rem) ? v : V{};
+  return lanes_below<T>(kLanes<T> - rem) ? V{} : v;
 }
 
 }  // namespace
