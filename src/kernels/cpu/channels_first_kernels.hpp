@@ -25,15 +25,16 @@
 namespace bnorm::kernels::BNORM_CPU_NS {
 namespace {
 
+// Strips of about kItemElems values (at least one): a work item's worth.
+inline int64_t item_strips(const Extents& e) { return max64(tuning::kItemElems / e.s, 1); }
+
 // How a channels-first problem is cut into work items: strips [n0, n1) of one channel.
 struct StripItems {
   int64_t strips_per_item;
   int64_t items_per_channel;
 
   explicit StripItems(const Extents& e)
-      : strips_per_item(e.per_channel() <= tuning::kFuseChannelElems
-                            ? e.n
-                            : max64(tuning::kItemElems / e.s, 1)),
+      : strips_per_item(e.per_channel() <= tuning::kFuseChannelElems ? e.n : item_strips(e)),
         items_per_channel(ceil_div(e.n, strips_per_item)) {}
 
   int64_t channel(int64_t item) const { return item / items_per_channel; }
@@ -113,7 +114,7 @@ inline bool sums_in_memory_order(const Extents& e, int64_t inputs) {
 template <typename F>
 void for_each_strip_run(const Extents& e, bool parallel, bool stream, const F& f) {
   const int64_t strips = e.n * e.c;
-  const int64_t per_run = max64(tuning::kItemElems / e.s, 1);
+  const int64_t per_run = item_strips(e);
   for_each_item(ceil_div(strips, per_run), parallel, [&](int64_t i) {
     f(i * per_run, min64(strips, (i + 1) * per_run));
     if (stream) stream_fence();
@@ -127,19 +128,20 @@ inline bool strips_as_one_span(const Extents& e) {
   return e.s >= kLanes<T> && e.s * static_cast<int64_t>(sizeof(T)) % tuning::kLineBytes != 0;
 }
 
-// y = normalize(x) over strips [j0, j1), strip j with f[(first + j - j0) % channels].
-template <typename T, bool kRelu, bool kStream>
+// y = normalize(x) over strips [j0, j1), strip j with f[(first + j - j0) % channels]; `stream`:
+// non-temporal stores.
+template <typename T, bool kRelu>
 void normalize_strip_run(const T* x, T* y, const Extents& e, int64_t j0, int64_t j1,
-                         const Affine<T>* f, int64_t first, int64_t channels) {
+                         const Affine<T>* f, int64_t first, int64_t channels, bool stream) {
   const int64_t o = j0 * e.s;
   if (strips_as_one_span<T>(e)) {
-    normalize_strips<T, kRelu, kStream>(x + o, y + o, j1 - j0, e.s, f, first, channels);
+    stream ? normalize_strips<T, kRelu, true>(x + o, y + o, j1 - j0, e.s, f, first, channels)
+           : normalize_strips<T, kRelu, false>(x + o, y + o, j1 - j0, e.s, f, first, channels);
     return;
   }
-  int64_t ch = first;
-  for (int64_t j = j0; j < j1; ++j) {
-    normalize_span<T, kRelu, kStream>(x + j * e.s, y + j * e.s, e.s, f[ch]);
-    ch = ch + 1 == channels ? 0 : ch + 1;
+  for (int64_t j = j0, ch = first; j < j1; ++j, ch = next_channel(ch, channels)) {
+    stream ? normalize_span<T, kRelu, true>(x + j * e.s, y + j * e.s, e.s, f[ch])
+           : normalize_span<T, kRelu, false>(x + j * e.s, y + j * e.s, e.s, f[ch]);
   }
 }
 
@@ -211,8 +213,7 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
     };
     const Affine<T>* affine = memory_order_sums<Affine<T>>(e, parallel, sum_strip, affine_from);
     for_each_strip_run(e, parallel, stream, [&](int64_t j0, int64_t j1) {
-      stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j1, affine, j0 % e.c, e.c)
-             : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j1, affine, j0 % e.c, e.c);
+      normalize_strip_run<T, kRelu>(x, y, e, j0, j1, affine, j0 % e.c, e.c, stream);
     });
     return;
   }
@@ -236,8 +237,7 @@ void forward_train_channels_first(const T* x, const Extents& e, const double* ga
       // Backwards: the strips summed last are the likeliest to be still in L2.
       for (int64_t n = e.n - 1; n >= 0; --n) {
         const int64_t j0 = n * e.c + c0;
-        stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j0 + c1 - c0, f, 0, c1 - c0)
-               : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j0 + c1 - c0, f, 0, c1 - c0);
+        normalize_strip_run<T, kRelu>(x, y, e, j0, j0 + c1 - c0, f, 0, c1 - c0, stream);
       }
       if (stream) stream_fence();
     });
@@ -260,8 +260,7 @@ void forward_infer_channels_first(const T* x, const Extents& e, const double* me
   for (int64_t c = 0; c < e.c; ++c) affine[c] = affine_of<T>(mean[c], invstd[c], gamma[c], beta[c]);
   const bool stream = stream_output(e, sizeof(T));
   for_each_strip_run(e, use_threads(e), stream, [&](int64_t j0, int64_t j1) {
-    stream ? normalize_strip_run<T, kRelu, true>(x, y, e, j0, j1, affine, j0 % e.c, e.c)
-           : normalize_strip_run<T, kRelu, false>(x, y, e, j0, j1, affine, j0 % e.c, e.c);
+    normalize_strip_run<T, kRelu>(x, y, e, j0, j1, affine, j0 % e.c, e.c, stream);
   });
 }
 
@@ -290,10 +289,8 @@ void backward_channels_first(const T* x, const T* dy, const Extents& e, const do
              : dx_strips<T, kRelu, false>(x + o, dy + o, dx + o, j1 - j0, e.s, d, first, channels);
       return;
     }
-    int64_t ch = first;
-    for (int64_t j = j0; j < j1; ++j) {
+    for (int64_t j = j0, ch = first; j < j1; ++j, ch = next_channel(ch, channels)) {
       dx_of(j * e.s, d[ch].f, d[ch].k);
-      ch = ch + 1 == channels ? 0 : ch + 1;
     }
   };
   const auto sum_item = [&](int64_t c, int64_t n0, int64_t n1) {

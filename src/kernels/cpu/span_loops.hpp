@@ -118,16 +118,18 @@ void normalize_span(const T* x, T* y, int64_t len, Affine<T> f) {
 // channel's coefficients as vectors (C); blend(mask, a, b): a's lanes where mask, else b's (for the
 // vector that crosses a strip end); vec(i, C): the output vector of elements [i, i + L);
 // one(i, ch): element i alone.
+// The channel of the strip after one of channel c, strips cycling through `channels` channels.
+inline int64_t next_channel(int64_t c, int64_t channels) { return c + 1 == channels ? 0 : c + 1; }
+
 template <typename T, bool kStream, typename Coef, typename Blend, typename Vec, typename One>
 void write_strips(T* out, int64_t strips, int64_t s, int64_t first, int64_t channels,
                   const Coef& coef, const Blend& blend, const Vec& vec, const One& one) {
   using V = typename Simd<T>::V;
   constexpr int64_t L = kLanes<T>;
   const int64_t len = strips * s;
-  const auto next = [&](int64_t c) { return c + 1 == channels ? 0 : c + 1; };
   int64_t i = min64(len, elements_to_alignment(out));
   for (int64_t j = 0, ch = first, end = s; j < i; ++j) {  // bfloat16: up to two vectors
-    if (j == end) ch = next(ch), end += s;
+    if (j == end) ch = next_channel(ch, channels), end += s;
     one(j, ch);
   }
   const WholeLines lines = whole_lines(out, i, len);  // streamed with kStream
@@ -146,12 +148,12 @@ void write_strips(T* out, int64_t strips, int64_t s, int64_t first, int64_t chan
     const int64_t end = (t + 1) * s;
     for (; i + L <= end; i += L) put(i, vec(i, here));
     if (i < end && i + L <= len) {  // the vector crossing into strip t + 1 (s >= L: no further)
-      put(i, vec(i, blend(lanes_below<T>(end - i), here, coef(next(ch)))));
+      put(i, vec(i, blend(lanes_below<T>(end - i), here, coef(next_channel(ch, channels)))));
       i += L;
     } else if (t + 1 == strips) {
       for (; i < len; ++i) one(i, ch);  // the run's last elements, fewer than L
     }
-    ch = next(ch);
+    ch = next_channel(ch, channels);
   }
 }
 
